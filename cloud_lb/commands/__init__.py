@@ -1,0 +1,1 @@
+"""One module per `cloud-lb` subcommand; each has `add_arguments(parser)` and `run(args)`."""

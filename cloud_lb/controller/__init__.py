@@ -1,0 +1,1 @@
+"""Reconcilers: services, ingresses, node sync, orphan collection."""

@@ -1,0 +1,1 @@
+"""The Kubernetes runtime: informers, work queue, leader election, writers."""

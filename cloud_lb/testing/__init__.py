@@ -1,0 +1,1 @@
+"""Fakes that ship with the package: they back the tests and `cloud-lb demo`."""

@@ -1,0 +1,1 @@
+"""Pure translation of Kubernetes objects (raw dicts) into `LoadBalancerSpec`s."""

@@ -1,0 +1,1 @@
+"""Cloud providers shipped with cloud-lb, one package per cloud."""
