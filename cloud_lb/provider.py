@@ -189,11 +189,19 @@ class UnknownProviderError(LookupError):
     pass
 
 
+_missing: dict[str, str] = {}
+
+
 def available_plugins() -> dict[str, ProviderPlugin]:
     """All installed providers by name."""
     plugins: dict[str, ProviderPlugin] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        plugin = ep.load()
+        try:
+            plugin = ep.load()
+        except ImportError as exc:
+            # the provider's cloud SDK (an optional extra) is not installed
+            _missing[ep.name] = str(exc)
+            continue
         if not isinstance(plugin, ProviderPlugin):
             raise TypeError(f"entry point {ep.name!r} in {ENTRY_POINT_GROUP} is not a ProviderPlugin")
         plugins[ep.name] = plugin
@@ -206,6 +214,11 @@ def load_plugin(name: str) -> ProviderPlugin:
         return plugins[name]
     except KeyError:
         known = ", ".join(sorted(plugins)) or "none"
+        if name in _missing:
+            raise UnknownProviderError(
+                f"provider {name!r} cannot load ({_missing[name]}); "
+                f"install its extra: pip install 'cloud-lb[{name}]'"
+            ) from None
         raise UnknownProviderError(
             f"no provider named {name!r} is installed (installed: {known}); "
             f"install its extra, e.g. pip install 'cloud-lb[{name}]'"

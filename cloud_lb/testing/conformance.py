@@ -27,3 +27,21 @@ class ConformanceTarget:
     plant_foreign: Callable[[LBRef], None]
     # the whole fake cloud's state, comparable with ==, to prove nothing foreign changed
     snapshot: Callable[[], Any]
+
+
+@dataclass
+class DemoCloud:
+    """A provider's fake cloud prepared for `cloud-lb demo --provider <name>` and
+    end-to-end tests: the config section that points the provider at the fake, the
+    spec.providerID each fake-cluster node must carry, and a printable summary of what
+    the cloud holds (never secrets).
+
+    Built by `providers/<name>/testing.py: demo_cloud(cluster, nodes)`, a context
+    manager taking the cluster name and [(node_name, node_ip), ...].
+    """
+
+    provider: str
+    config: dict[str, Any]
+    provider_ids: dict[str, str]
+    describe: Callable[[], str]
+    env: dict[str, str] | None = None  # extra environment (credentials for the fake)
