@@ -1,0 +1,190 @@
+"""The controller process: informers feed a work queue drained by worker threads.
+
+    services informer ─┐                   ┌─> worker 1 ─┐
+    nodes informer ────┼─> work queue ─────┼─> worker 2 ─┼─> ServiceReconciler ─> provider
+    resync timer ──────┘   (dedupe, backoff)└─> worker N ─┘
+
+Keys are `namespace/name`. Retries: a failed key goes back with per-key exponential
+backoff; a pending one after the provider's `retry_after`; a user error waits for the
+object to change. `stop()` is graceful: no new keys are taken, in-flight reconciles
+finish, then informers and the provider close.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cloud_lb.controller.nodes import NodeSync
+from cloud_lb.controller.service import Outcome, Result, ServiceReconciler
+from cloud_lb.kube.client import NODES, SERVICES, KubeAPI
+from cloud_lb.kube.events import EventRecorder
+from cloud_lb.kube.informer import Informer, object_key
+from cloud_lb.kube.workqueue import WorkQueue
+from cloud_lb.provider import LoadBalancerProvider
+from cloud_lb.translate.predicates import should_enqueue
+from cloud_lb.translate.settings import TranslateSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    workers: int = 4
+    resync_period: float = 600.0
+    node_sync_period: float = 100.0
+    node_sync_debounce: float = 1.0
+    backoff_base: float = 5.0
+    backoff_max: float = 300.0
+    qps: float = 10.0
+    burst: int = 100
+
+
+class Controller:
+    def __init__(self, *, api: KubeAPI, provider: LoadBalancerProvider,
+                 settings: TranslateSettings, runtime: RuntimeSettings | None = None,
+                 observer: Callable[[str, Outcome, float], None] | None = None) -> None:
+        self.api = api
+        self.provider = provider
+        self.settings = settings
+        self.runtime = runtime or RuntimeSettings()
+        self.observer = observer
+        self.queue = WorkQueue(backoff_base=self.runtime.backoff_base,
+                               backoff_max=self.runtime.backoff_max,
+                               qps=self.runtime.qps, burst=self.runtime.burst)
+        self.services = Informer(api, SERVICES)
+        self.nodes = Informer(api, NODES)
+        self.events = EventRecorder(api)
+        self.reconciler = ServiceReconciler(
+            api=api, lookup=self.services.get, nodes=self.nodes.list, provider=provider,
+            settings=settings, events=self.events)
+        self.node_sync = NodeSync(nodes=self.nodes.list, settings=settings,
+                                  on_change=self._requeue_managed,
+                                  debounce=self.runtime.node_sync_debounce)
+        self._drift: set[str] = set()
+        self._drift_lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._timers: list[threading.Thread] = []
+        self.last_full_resync: float | None = None
+        self.services.add_handler(self._on_service)
+        self.nodes.add_handler(self.node_sync.handle_event)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, *, sync_timeout: float = 60.0) -> None:
+        self.nodes.start()
+        self.services.start()
+        if not (self.nodes.wait_synced(sync_timeout) and self.services.wait_synced(sync_timeout)):
+            raise TimeoutError(f"caches did not sync within {sync_timeout:.0f}s")
+        self.node_sync.prime()
+        for i in range(self.runtime.workers):
+            worker = threading.Thread(target=self._work, name=f"worker-{i}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+        for name, period, action in (("resync", self.runtime.resync_period, self.resync),
+                                     ("node-sync", self.runtime.node_sync_period,
+                                      self.node_sync.check)):
+            timer = threading.Thread(target=self._every, args=(period, action), name=name,
+                                     daemon=True)
+            timer.start()
+            self._timers.append(timer)
+        log.info("controller started workers=%d provider=%s cluster=%s", self.runtime.workers,
+                 self.provider.name, self.settings.cluster_name)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Graceful: finish in-flight reconciles, take no new keys, close everything."""
+        self._stop.set()
+        self.queue.shut_down()
+        self.node_sync.stop()
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        for timer in self._timers:
+            timer.join(1.0)
+        self.services.stop()
+        self.nodes.stop()
+        log.info("controller stopped")
+
+    @property
+    def synced(self) -> bool:
+        return self.services.has_synced and self.nodes.has_synced
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once the queue is empty and no reconcile runs (tests, demo, bench)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.queue.idle():
+                return True
+            time.sleep(0.05)
+        return False
+
+    # -- feeding the queue ---------------------------------------------------------------------
+    def _on_service(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        obj = new if new is not None else old
+        assert obj is not None
+        key = object_key(obj)
+        if new is None:
+            self.queue.add(key)  # gone: the reconciler forgets (and cleans up) what it knew
+        elif should_enqueue(new, self.settings) or (
+                old is not None and should_enqueue(old, self.settings)):
+            self.queue.add(key)
+
+    def _requeue_managed(self) -> None:
+        for key in self.reconciler.managed_keys():
+            self.queue.add(key)
+
+    def resync(self) -> None:
+        """Re-ensure every Service we manage (drift detection)."""
+        keys = {object_key(s) for s in self.services.list() if should_enqueue(s, self.settings)}
+        keys.update(self.reconciler.managed_keys())
+        with self._drift_lock:
+            self._drift.update(keys)
+        for key in keys:
+            self.queue.add(key)
+        self.last_full_resync = time.time()
+        log.info("periodic resync keys=%d", len(keys))
+
+    def _every(self, period: float, action: Callable[[], Any]) -> None:
+        while not self._stop.wait(period):
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - a timer thread must survive
+                log.exception("periodic task failed task=%s", threading.current_thread().name)
+
+    # -- workers -------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            key = self.queue.get()
+            if key is None:
+                return
+            with self._drift_lock:
+                check_drift = key in self._drift
+                self._drift.discard(key)
+            started = time.monotonic()
+            try:
+                outcome = self.reconciler.reconcile(key, check_drift=check_drift)
+            except Exception as exc:  # noqa: BLE001 - a worker must survive any bug
+                log.exception("reconcile crashed key=%s", key)
+                outcome = Outcome(Result.ERROR, message=repr(exc))
+            finally:
+                self.queue.done(key)
+            self._requeue(key, outcome)
+            if self.observer is not None:
+                self.observer(key, outcome, time.monotonic() - started)
+
+    def _requeue(self, key: str, outcome: Outcome) -> None:
+        if outcome.result in (Result.PENDING, Result.ERROR):
+            with self._drift_lock:
+                self._drift.add(key)  # re-run ensure, not a cache shortcut
+            if outcome.result is Result.PENDING or outcome.retry_after is not None:
+                self.queue.add_after(key, outcome.retry_after or 1.0)
+            else:
+                delay = self.queue.add_rate_limited(key)
+                log.info("requeued with backoff key=%s delay=%.1fs error=%s", key, delay,
+                         outcome.message)
+        else:
+            self.queue.forget(key)

@@ -1,0 +1,259 @@
+"""The Service reconciler: one key in, the cloud and the Service's status converged.
+
+The shape of the cloud-provider service controller's `syncService`, split by decision:
+
+1. gone from the cache → delete what we built for it (we only know it if we saw it);
+2. `needs_cleanup` (our finalizer, and deleted / no longer LoadBalancer / foreign
+   class) → delete the load balancer, clear status, remove the finalizer;
+3. not ours → nothing;
+4. ours → finalizer first (before any cloud call), translate (bad input → an
+   `InvalidLoadBalancerSpec` event, no cloud call), then the cheapest cloud operation
+   that converges: nothing when the spec equals the last one applied, `update_backends`
+   when only the nodes changed, `ensure` otherwise or when a resync asks for a drift
+   check; status patched only when it differs.
+
+Outcomes are returned, not raised, so the worker decides about requeueing in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cloud_lb.kube import writers
+from cloud_lb.kube.client import KubeAPI
+from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
+from cloud_lb.kube.events import EventRecorder
+from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
+from cloud_lb.provider import (
+    CloudError,
+    InvalidSpecError,
+    LoadBalancerProvider,
+    OwnershipError,
+    PendingError,
+)
+from cloud_lb.translate.errors import TranslationError
+from cloud_lb.translate.predicates import FINALIZER, needs_cleanup, wants_load_balancer
+from cloud_lb.translate.service import service_to_spec
+from cloud_lb.translate.settings import TranslateSettings
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+
+class Result(enum.Enum):
+    SKIPPED = "skipped"  # not ours, or nothing to do
+    SYNCED = "synced"
+    DELETED = "deleted"
+    INVALID = "invalid"  # user error: no retry until the object changes
+    PENDING = "pending"  # the cloud is busy: retry after `retry_after`
+    ERROR = "error"  # retry with backoff
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    retry_after: float | None = None
+    message: str = ""
+
+
+@dataclass
+class SyncRecord:
+    """What this process last applied for one Service."""
+
+    ref: LBRef
+    spec: LoadBalancerSpec | None = None
+    status: LoadBalancerStatus | None = None
+    last_sync: float | None = None
+    last_error: str | None = None
+    invalid_message: str | None = None
+
+
+def backends_only_changed(old: LoadBalancerSpec, new: LoadBalancerSpec) -> bool:
+    return old != new and dataclasses.replace(old, backends=new.backends) == new
+
+
+class ServiceReconciler:
+    def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
+                 nodes: Callable[[], Iterable[Obj]], provider: LoadBalancerProvider,
+                 settings: TranslateSettings, events: EventRecorder,
+                 endpoint_slices: Callable[[str], Iterable[Obj]] | None = None) -> None:
+        self.api = api
+        self.lookup = lookup
+        self.nodes = nodes
+        self.provider = provider
+        self.settings = settings
+        self.events = events
+        self.endpoint_slices = endpoint_slices
+        self._records: dict[str, SyncRecord] = {}
+        self._lock = threading.Lock()
+
+    # -- bookkeeping read by node sync, resync and `status` ---------------------------------
+    def managed_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._records)
+
+    def record(self, key: str) -> SyncRecord | None:
+        with self._lock:
+            return self._records.get(key)
+
+    # -- the decision ---------------------------------------------------------------------
+    def reconcile(self, key: str, *, check_drift: bool = False) -> Outcome:
+        service = self.lookup(key)
+        if service is None:
+            return self._forget_deleted(key)
+        if needs_cleanup(service, self.settings):
+            return self._cleanup(key, service)
+        if not wants_load_balancer(service, self.settings):
+            return Outcome(Result.SKIPPED)
+        return self._sync(key, service, check_drift=check_drift)
+
+    def _ref(self, service: Obj) -> LBRef:
+        meta = service["metadata"]
+        return LBRef(cluster=self.settings.cluster_name, kind=ObjectKind.SERVICE,
+                     namespace=meta["namespace"], name=meta["name"], uid=meta["uid"])
+
+    def _sync(self, key: str, service: Obj, *, check_drift: bool) -> Outcome:
+        ref = self._ref(service)
+        with self._lock:
+            record = self._records.get(key)
+            if record is None or record.ref != ref:  # new, or re-created with a new uid
+                record = self._records[key] = SyncRecord(ref=ref)
+        try:
+            service = writers.add_finalizer(self.api, service, FINALIZER)
+        except APIConflictError as exc:
+            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
+        except APINotFoundError:
+            return Outcome(Result.SKIPPED)
+        try:
+            spec = service_to_spec(service, self.nodes(), settings=self.settings,
+                                   capabilities=self.provider.capabilities,
+                                   endpoint_slices=self._slices(key))
+        except TranslationError as exc:
+            return self._invalid(record, service, str(exc))
+        record.invalid_message = None
+
+        previous = record.spec
+        if not check_drift and previous is not None and record.last_error is None:
+            if previous == spec and self._status_matches(service, record.status):
+                return Outcome(Result.SKIPPED)
+            if backends_only_changed(previous, spec):
+                return self._update_backends(record, service, spec)
+        return self._ensure(record, service, spec, first=previous is None)
+
+    def _update_backends(self, record: SyncRecord, service: Obj,
+                         spec: LoadBalancerSpec) -> Outcome:
+        try:
+            self.provider.update_backends(spec)
+        except Exception as exc:  # noqa: BLE001 - classified in one place
+            return self._failed(record, service, exc, "updating backends")
+        record.spec = spec
+        record.last_sync = time.time()
+        log.info("backends updated service=%s backends=%d", record.ref.key, len(spec.backends))
+        return Outcome(Result.SYNCED)
+
+    def _ensure(self, record: SyncRecord, service: Obj, spec: LoadBalancerSpec, *,
+                first: bool) -> Outcome:
+        changed = not first and record.spec != spec
+        hosts_only = changed and record.spec is not None and backends_only_changed(record.spec, spec)
+        if changed or record.last_error is not None:
+            self.events.normal(service, "EnsuringLoadBalancer", "Ensuring load balancer")
+        try:
+            status = self.provider.ensure(spec)
+        except Exception as exc:  # noqa: BLE001 - classified in one place
+            return self._failed(record, service, exc, "ensuring load balancer")
+        wanted = status.to_kube()
+        status_changed = writers.load_balancer_status(service) != wanted
+        if status_changed:
+            try:
+                writers.patch_load_balancer_status(self.api, service, wanted)
+            except APIError as exc:
+                # the load balancer is fine; the status write is retried on its own
+                record.spec, record.status = spec, status
+                return Outcome(Result.ERROR, message=f"status update failed: {exc}")
+        recovered = record.last_error is not None
+        record.spec, record.status = spec, status
+        record.last_sync, record.last_error = time.time(), None
+        if changed:
+            self.events.normal(service, "UpdatedLoadBalancer",
+                               "Updated load balancer with new hosts" if hosts_only
+                               else "Updated load balancer")
+        if status_changed or changed or recovered:
+            self.events.normal(service, "EnsuredLoadBalancer", "Ensured load balancer")
+        log.info("load balancer ensured service=%s id=%s address=%s", record.ref.key,
+                 status.provider_id, ",".join(p.ip or p.hostname or "" for p in status.ingress))
+        return Outcome(Result.SYNCED)
+
+    def _status_matches(self, service: Obj, status: LoadBalancerStatus | None) -> bool:
+        return status is not None and writers.load_balancer_status(service) == status.to_kube()
+
+    def _slices(self, key: str) -> Iterable[Obj]:
+        return self.endpoint_slices(key) if self.endpoint_slices else ()
+
+    def _invalid(self, record: SyncRecord, service: Obj, message: str) -> Outcome:
+        if record.invalid_message != message:
+            self.events.warning(service, "InvalidLoadBalancerSpec", message)
+        record.invalid_message = message
+        record.last_error = message
+        return Outcome(Result.INVALID, message=message)
+
+    def _failed(self, record: SyncRecord, service: Obj, exc: Exception, doing: str) -> Outcome:
+        if isinstance(exc, PendingError):
+            log.info("load balancer pending service=%s retry_after=%.1fs reason=%s",
+                     record.ref.key, exc.retry_after, exc)
+            return Outcome(Result.PENDING, retry_after=exc.retry_after, message=str(exc))
+        if isinstance(exc, InvalidSpecError):
+            return self._invalid(record, service, str(exc))
+        record.last_error = str(exc) or type(exc).__name__
+        if isinstance(exc, OwnershipError | CloudError):
+            message = f"Error {doing}: {exc}"
+        else:
+            log.exception("unexpected error service=%s while=%s", record.ref.key, doing)
+            message = f"Error {doing}: {type(exc).__name__}: {exc}"
+        self.events.warning(service, "SyncLoadBalancerFailed", message)
+        return Outcome(Result.ERROR, message=message)
+
+    # -- deletion -------------------------------------------------------------------------
+    def _cleanup(self, key: str, service: Obj) -> Outcome:
+        ref = self._ref(service)
+        self.events.normal(service, "DeletingLoadBalancer", "Deleting load balancer")
+        try:
+            self.provider.delete(ref)
+        except Exception as exc:  # noqa: BLE001
+            record = self._records.get(key) or SyncRecord(ref=ref)
+            return self._failed(record, service, exc, "deleting load balancer")
+        try:
+            if writers.load_balancer_status(service):
+                service = writers.patch_load_balancer_status(self.api, service, {})
+            writers.remove_finalizer(self.api, service, FINALIZER)
+        except APINotFoundError:
+            pass
+        except APIError as exc:
+            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
+        with self._lock:
+            self._records.pop(key, None)
+        self.events.normal(service, "DeletedLoadBalancer", "Deleted load balancer")
+        log.info("load balancer deleted service=%s", key)
+        return Outcome(Result.DELETED)
+
+    def _forget_deleted(self, key: str) -> Outcome:
+        """The Service vanished without our finalizer holding it (e.g. removed by hand)."""
+        with self._lock:
+            record = self._records.pop(key, None)
+        if record is None:
+            return Outcome(Result.SKIPPED)
+        try:
+            self.provider.delete(record.ref)
+        except Exception as exc:  # noqa: BLE001
+            with self._lock:
+                self._records.setdefault(key, record)
+            return Outcome(Result.ERROR, message=f"deleting load balancer: {exc}")
+        log.info("load balancer deleted service=%s (object already gone)", key)
+        return Outcome(Result.DELETED)
