@@ -1,0 +1,145 @@
+"""Which nodes receive a load balancer's traffic, and a fingerprint of that set.
+
+A node is a backend when it is Ready, not being deleted, not tainted for deletion by
+the cluster autoscaler, not labelled with the exclude label (any value, as upstream),
+matches the configured node selector, and has an address of the configured type.
+Unschedulable (cordoned) nodes stay backends: kube-proxy still forwards on them, and
+dropping them would break connections during a routine drain, as upstream decided.
+
+Address choice: the first `status.addresses` entry of `settings.address_type`. A node
+without one is skipped (and logged) unless `settings.address_fallback` allows the other
+type; silently putting an InternalIP behind a load balancer configured for ExternalIPs
+could route over a network the load balancer cannot reach.
+
+The node sync compares `node_fingerprint` before and after a Node event and calls
+`update_backends` only when it changed, so heartbeats (which change
+`status.conditions[].lastHeartbeatTime` every few seconds) cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cloud_lb.model import Backend
+from cloud_lb.translate.predicates import is_being_deleted
+from cloud_lb.translate.settings import TranslateSettings
+
+log = logging.getLogger(__name__)
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+# the cluster autoscaler taints a node it is about to delete (cordoned for deletion)
+TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def is_ready(node: Mapping[str, Any]) -> bool:
+    """The node's Ready condition is True (a node with no conditions is not Ready)."""
+    for cond in _list(_mapping(node.get("status")).get("conditions")):
+        cond = _mapping(cond)
+        if cond.get("type") == "Ready":
+            return cond.get("status") == "True"
+    return False
+
+
+def is_tainted_for_deletion(node: Mapping[str, Any]) -> bool:
+    return any(
+        _mapping(taint).get("key") == TO_BE_DELETED_TAINT
+        for taint in _list(_mapping(node.get("spec")).get("taints"))
+    )
+
+
+def _valid_ip(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def node_address(node: Mapping[str, Any], settings: TranslateSettings) -> str | None:
+    """The backend address of a node per `address_type` (and fallback), or None."""
+    addresses = [_mapping(a) for a in _list(_mapping(node.get("status")).get("addresses"))]
+    order = [settings.address_type]
+    if settings.address_fallback:
+        order.append("ExternalIP" if settings.address_type == "InternalIP" else "InternalIP")
+    for wanted in order:
+        for entry in addresses:
+            if entry.get("type") == wanted and (ip := _valid_ip(entry.get("address"))):
+                return ip
+    return None
+
+
+def ineligibility(node: Mapping[str, Any], settings: TranslateSettings) -> str | None:
+    """Why a node is not a backend (one short reason), or None when it is one."""
+    meta = _mapping(node.get("metadata"))
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        return "no metadata.name"
+    labels = _mapping(meta.get("labels"))
+    if is_being_deleted(node):
+        return "being deleted"
+    if is_tainted_for_deletion(node):
+        return f"tainted {TO_BE_DELETED_TAINT}"
+    if settings.exclude_label in labels:
+        return f"labelled {settings.exclude_label}"
+    for key, value in settings.node_selector.items():
+        if labels.get(key) != value:
+            return f"does not match node selector {key}={value}"
+    if not is_ready(node):
+        return "not Ready"
+    if node_address(node, settings) is None:
+        return f"has no {settings.address_type} address"
+    return None
+
+
+def _backend(node: Mapping[str, Any], settings: TranslateSettings) -> Backend:
+    meta = _mapping(node.get("metadata"))
+    provider_id = _mapping(node.get("spec")).get("providerID")
+    zone = _mapping(meta.get("labels")).get(ZONE_LABEL)
+    address = node_address(node, settings)
+    assert address is not None  # checked by ineligibility()
+    return Backend(
+        node_name=meta["name"],
+        address=address,
+        provider_id=provider_id if isinstance(provider_id, str) else "",
+        zone=zone if isinstance(zone, str) else "",
+    )
+
+
+def eligible_backends(nodes: Iterable[Mapping[str, Any]], settings: TranslateSettings
+                      ) -> tuple[Backend, ...]:
+    """The backends for every load balancer of this cluster, sorted by node name."""
+    chosen: dict[str, Backend] = {}
+    for node in nodes:
+        reason = ineligibility(node, settings)
+        name = _mapping(node.get("metadata")).get("name")
+        if reason is not None:
+            log.debug("event=node_skipped node=%s reason=%r", name, reason)
+            continue
+        # a list from a cache never repeats a name; if it did, keep the first
+        chosen.setdefault(name, _backend(node, settings))
+    return tuple(chosen[name] for name in sorted(chosen))
+
+
+def node_fingerprint(nodes: Iterable[Mapping[str, Any]], settings: TranslateSettings) -> str:
+    """A short stable digest of the eligible backend set (names, addresses, ids, zones).
+
+    Equal fingerprints mean `update_backends` would change nothing. A string, so that it
+    can be logged and compared across restarts.
+    """
+    digest = hashlib.sha256()
+    for b in eligible_backends(nodes, settings):
+        digest.update(f"{b.node_name}\0{b.address}\0{b.provider_id}\0{b.zone}\n".encode())
+    return digest.hexdigest()[:16]
