@@ -1,0 +1,44 @@
+"""`cloud-lb gc`: load balancers tagged as this cluster's whose Service is gone.
+Dry run by default; `--apply` deletes them (the provider checks ownership again)."""
+
+from __future__ import annotations
+
+import argparse
+
+from cloud_lb.commands.inventory import add_common_arguments
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    parser.add_argument("--apply", action="store_true", help="delete the orphans found")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cloud_lb.commands.inventory import live_uids
+    from cloud_lb.commands.wiring import build_api, build_provider
+    from cloud_lb.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"invalid config {args.config}:\n{exc}")
+        return 2
+    provider = build_provider(config)
+    try:
+        alive = live_uids(build_api(args.kubeconfig))
+        orphans = [ref for ref in provider.list_owned() if ref.uid not in alive]
+        for ref in orphans:
+            print(f"orphan: {ref} uid={ref.uid}")
+        if not orphans:
+            print("no orphaned load balancers")
+            return 0
+        if not args.apply:
+            print(f"{len(orphans)} orphan(s); run with --apply to delete them")
+            return 0
+        for ref in orphans:
+            provider.delete(ref)
+            print(f"deleted: {ref}")
+        print(f"deleted {len(orphans)} orphaned load balancer(s)")
+    finally:
+        provider.close()
+    return 0
