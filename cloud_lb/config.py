@@ -37,6 +37,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretBytes,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -205,12 +207,16 @@ class Config(BaseModel):
         description="this cluster's name: lowercase letters, digits and '-', at most 63; "
                     "it names and tags every cloud resource, so never change it")
     provider: str = Field("local", min_length=1, description="the provider plugin to use")
-    controller: ControllerConfig = Field(default_factory=ControllerConfig)
-    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    leader_election: LeaderElectionConfig = Field(default_factory=LeaderElectionConfig)
-    gc: GCConfig = Field(default_factory=GCConfig)
+    controller: ControllerConfig = Field(default_factory=ControllerConfig,
+                                         description="what is managed, node selection, periods")
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig,
+                                        description="work queue pacing and retry backoff")
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, description="log level and format")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus endpoint")
+    leader_election: LeaderElectionConfig = Field(default_factory=LeaderElectionConfig,
+                                                  description="one active replica among several")
+    gc: GCConfig = Field(default_factory=GCConfig,
+                         description="deletion of load balancers whose Service is gone")
 
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
@@ -358,7 +364,25 @@ def parse_config(source: str | Mapping[str, Any], *, filename: str = "<config>")
     if problems or config is None:
         raise ConfigError(problems, filename=filename)
     config._sections.update(validated)
+    for section in validated.values():
+        _register_secrets(section)
     return config
+
+
+def _register_secrets(model: BaseModel) -> None:
+    """Hand every secret value to the log filter, a last line of defence: should one ever
+    be formatted into a message (an SDK's exception text), it prints masked."""
+    from cloud_lb.logs import register_secret
+
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, (SecretStr, SecretBytes)):
+                secret = item.get_secret_value()
+                register_secret(secret.decode(errors="replace") if isinstance(secret, bytes) else secret)
+            elif isinstance(item, BaseModel):
+                _register_secrets(item)
 
 
 def load_config(path: str | Path) -> Config:
