@@ -189,19 +189,14 @@ class UnknownProviderError(LookupError):
     pass
 
 
-_missing: dict[str, str] = {}
-
-
 def available_plugins() -> dict[str, ProviderPlugin]:
     """All installed providers by name."""
     plugins: dict[str, ProviderPlugin] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             plugin = ep.load()
-        except ImportError as exc:
-            # the provider's cloud SDK (an optional extra) is not installed
-            _missing[ep.name] = str(exc)
-            continue
+        except ImportError:
+            continue  # the provider's cloud SDK (an optional extra) is not installed
         if not isinstance(plugin, ProviderPlugin):
             raise TypeError(f"entry point {ep.name!r} in {ENTRY_POINT_GROUP} is not a ProviderPlugin")
         plugins[ep.name] = plugin
@@ -209,17 +204,19 @@ def available_plugins() -> dict[str, ProviderPlugin]:
 
 
 def load_plugin(name: str) -> ProviderPlugin:
-    plugins = available_plugins()
-    try:
-        return plugins[name]
-    except KeyError:
-        known = ", ".join(sorted(plugins)) or "none"
-        if name in _missing:
+    """The plugin called `name`; only its entry point is imported."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name != name:
+            continue
+        try:
+            plugin = ep.load()
+        except ImportError as exc:
             raise UnknownProviderError(
-                f"provider {name!r} cannot load ({_missing[name]}); "
+                f"provider {name!r} cannot load ({exc}); "
                 f"install its extra: pip install 'cloud-lb[{name}]'"
             ) from None
-        raise UnknownProviderError(
-            f"no provider named {name!r} is installed (installed: {known}); "
-            f"install its extra, e.g. pip install 'cloud-lb[{name}]'"
-        ) from None
+        if not isinstance(plugin, ProviderPlugin):
+            raise TypeError(f"entry point {name!r} in {ENTRY_POINT_GROUP} is not a ProviderPlugin")
+        return plugin
+    known = ", ".join(sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))) or "none"
+    raise UnknownProviderError(f"no provider named {name!r} is installed (installed: {known})")
