@@ -149,7 +149,19 @@ class MetricsConfig(BaseModel):
     model_config = _MODEL
 
     enabled: bool = Field(True, description="serve /metrics")
-    address: str = Field("127.0.0.1:9100", description="host:port to listen on ([::1]:9100 for IPv6)")
+    address: str = Field("127.0.0.1:9100",
+                         description="host:port to listen on ([::1]:9100 for IPv6); off disables")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _off(cls, data: Any) -> Any:
+        # `metrics: off` / `address: off` (YAML reads a bare off as false)
+        if data is False or (isinstance(data, str) and data.lower() == "off"):
+            return {"enabled": False}
+        if isinstance(data, Mapping) and (data.get("address") is False
+                                          or str(data.get("address")).lower() == "off"):
+            return {**data, "enabled": False, "address": "127.0.0.1:9100"}
+        return data
 
     @field_validator("address")
     @classmethod

@@ -8,7 +8,7 @@ construction so that a bad config fails at startup, not at the first Service.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Literal
 
@@ -81,6 +81,12 @@ class TranslateSettings:
         if self.healthy_threshold < 1 or self.unhealthy_threshold < 1:
             raise ValueError("health check thresholds must be >= 1")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # a mappingproxy does not pickle; rebuild from plain values
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["node_selector"] = dict(self.node_selector)
+        return (_rebuild, (values,))
+
     def __hash__(self) -> int:
         # MappingProxyType is unhashable; hash its sorted items instead
         return hash((self.cluster_name, self.load_balancer_class, self.manage_unclassed,
@@ -89,3 +95,7 @@ class TranslateSettings:
                      self.kube_proxy_health_port, self.health_check_interval,
                      self.health_check_timeout, self.healthy_threshold,
                      self.unhealthy_threshold, self.allow_health_check_overrides))
+
+
+def _rebuild(values: dict[str, object]) -> TranslateSettings:
+    return TranslateSettings(**values)  # type: ignore[arg-type]

@@ -206,3 +206,14 @@ def test_config_is_immutable() -> None:
     config = default_config()
     with pytest.raises(Exception):
         config.cluster_name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text", ["metrics: off", "metrics: false", "metrics: {address: off}",
+                                  "metrics: {address: 'OFF'}", "metrics: {enabled: false}"])
+def test_metrics_can_be_turned_off(text: str) -> None:
+    assert not parse_config(f"clusterName: c\n{text}\n").metrics.enabled
+
+
+def test_metrics_listen_on_ipv6() -> None:
+    metrics = parse_config("clusterName: c\nmetrics: {address: '[::1]:9200'}\n").metrics
+    assert (metrics.enabled, metrics.host, metrics.port) == (True, "::1", 9200)
