@@ -145,6 +145,7 @@ class LocalProvider:
 
     def delete(self, ref: LBRef) -> None:
         with self._lock:
+            self._check_open("delete")
             if ref.cluster != self._cluster:
                 raise OwnershipError(f"{ref} belongs to cluster {ref.cluster!r}, not {self._cluster!r}")
             with self._call("get", mutating=False):
@@ -360,9 +361,12 @@ class LocalProvider:
             )
         return record
 
+    def _check_open(self, operation: str) -> None:
+        if self._closed:  # a closed provider must not start a new loop thread
+            raise CloudError("the local provider is closed", operation=operation, retryable=False)
+
     def _validate(self, spec: LoadBalancerSpec) -> None:
-        if self._closed:
-            raise CloudError("the local provider is closed", operation="ensure", retryable=False)
+        self._check_open("ensure")
         if spec.ref.cluster != self._cluster:
             raise OwnershipError(f"{spec.ref} belongs to cluster {spec.ref.cluster!r}, "
                                  f"this provider serves {self._cluster!r}")

@@ -195,11 +195,29 @@ class StateFile:
         self.path = directory / state_file_name(cluster)
         self._lock_path = directory / (self.path.name + ".lock")
         self._lock_fd: int | None = None
+        # the parsed file and the (inode, size, mtime) it was parsed at: every call reads
+        # the state, and a resync of many Services should not parse it each time
+        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     # -- reading
 
     def entries(self) -> dict[str, dict[str, Any]]:
-        """Every entry of the file by provider id, raw (ours and look-alikes alike)."""
+        """Every entry of the file by provider id, raw (ours and look-alikes alike).
+        A fresh top-level dict: callers may add and remove entries, not edit them."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StateError(f"cannot read state file {self.path}: {exc}") from exc
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._cache is not None and self._cache[0] == stamp:
+            return dict(self._cache[1])
+        entries = self._parse()
+        self._cache = (stamp, entries)
+        return dict(entries)
+
+    def _parse(self) -> dict[str, dict[str, Any]]:
         document = self._read(self.path)
         if document is None:
             return {}
@@ -279,7 +297,11 @@ class StateFile:
         log.info("event=state_lock_acquired cluster=%s path=%s", self.cluster, self.path)
 
     def writer_elsewhere(self) -> bool:
-        """Whether another process (or provider instance) holds the writer lock now."""
+        """Whether another process (or provider instance) holds the writer lock now.
+
+        Probed by trying the lock and dropping it at once; a writer starting in that
+        instant gets WriterBusyError, which the provider reports as a retryable error.
+        """
         if self._lock_fd is not None:
             return False
         try:
