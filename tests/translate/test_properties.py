@@ -134,6 +134,8 @@ def check_spec(spec: LoadBalancerSpec, svc: dict[str, Any], caps: Capabilities,
     ports = svc["spec"]["ports"]
     assert [(l.port, l.protocol.value) for l in spec.listeners] == [
         (p["port"], p.get("protocol") or "TCP") for p in ports]
+    assert [l.name for l in spec.listeners] == [
+        p.get("name") or f"{(p.get('protocol') or 'TCP').lower()}-{p['port']}" for p in ports]
     if spec.backends:
         assert [l.node_port for l in spec.listeners] == [p["nodePort"] for p in ports]
         assert spec.backends == eligible_backends(nodes, S)
