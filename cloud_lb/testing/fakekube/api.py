@@ -51,6 +51,7 @@ class WatchReply:
     watcher: Watcher | None  # None: answer only `error` (410) then end
     timeout: float | None
     error: ApiError | None = None
+    table: str | None = None  # kubectl asked for Table objects: the includeObject value
 
 
 def _flag(query: dict[str, str], name: str) -> bool:
@@ -73,6 +74,13 @@ def _int(query: dict[str, str], name: str) -> int:
 def _json_body(request: Request) -> Any:
     if not request.body:
         return None
+    media = request.headers.get("content-type", "application/json").split(";", 1)[0].strip()
+    if "protobuf" in media or "cbor" in media or "yaml" in media:
+        # typed Go clients (`kubectl create namespace ...`) send protobuf; decoding it
+        # needs the generated schemas, so the fake speaks JSON only and says so
+        raise ApiError(415, "UnsupportedMediaType",
+                       f"fake-kube accepts JSON request bodies only, not {media} (with kubectl, "
+                       f"use `kubectl apply -f` / `kubectl create -f`)")
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -140,6 +148,10 @@ class Api:
             doc = discovery.api_group(target.group)
         elif target.document == "resources":
             doc = discovery.resource_list(target.group, target.version)
+        elif target.document == "openapi":
+            doc = discovery.openapi_v3_root()
+        elif target.document == "openapi-gv":
+            doc = discovery.openapi_v3_group_version(target.group, target.version)
         else:
             doc = discovery.root_paths()
         if doc is None:
@@ -171,7 +183,10 @@ class Api:
         if verb == "list":
             return self._list(target, query, request)
         if verb == "watch":
-            return self._watch(target, query)
+            reply = self._watch(target, query)
+            if wants_table(request.headers.get("accept", "")):
+                reply.table = query.get("includeObject", "Metadata")
+            return reply
         if verb == "create":
             if target.namespace is None:
                 raise errors.method_not_allowed(request.method)
@@ -244,9 +259,19 @@ class Api:
             return WatchReply(target.rt, None, timeout, exc)  # 200 + ERROR event, like the real one
         return WatchReply(target.rt, watcher, float(timeout) if timeout else None)
 
-    def event_line(self, rt: ResourceType, item: tuple[str, Any]) -> bytes:
-        """One watch event as the wire carries it: a JSON object and a newline."""
+    def event_line(self, rt: ResourceType, item: tuple[str, Any], *, table: str | None = None,
+                   columns: bool = True) -> bytes:
+        """One watch event as the wire carries it: a JSON object and a newline. For kubectl
+        (`table`), objects are one-row Tables, column definitions in the first one only."""
         kind, payload = item
+        if table is not None and kind not in ("BOOKMARK", "INITIAL-END"):
+            obj = self._out(rt, payload)
+            rows = to_table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                            table)
+            if not columns:
+                rows["columnDefinitions"] = []
+            return json.dumps({"type": kind, "object": rows},
+                              separators=(",", ":")).encode() + b"\n"
         if kind in ("BOOKMARK", "INITIAL-END"):
             meta: dict[str, Any] = {"resourceVersion": str(payload)}
             if kind == "INITIAL-END":

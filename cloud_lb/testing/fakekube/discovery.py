@@ -84,3 +84,49 @@ def root_paths() -> dict[str, Any]:
             paths.append(f"/apis/{group}")
             paths.extend(f"/apis/{group}/{v}" for v in versions)
     return {"paths": sorted(paths)}
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root() -> dict[str, Any]:
+    """The OpenAPI v3 index: one document per group-version."""
+    paths = {}
+    for group, versions in groups().items():
+        for version in versions:
+            gv = _gv_path(group, version)
+            paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash=fakekube"}
+    return {"paths": paths}
+
+
+def openapi_v3_group_version(group: str, version: str) -> dict[str, Any] | None:
+    """A skeleton OpenAPI v3 document: paths and operations with their GVK, no schemas.
+
+    kubectl reads it to learn that PATCH takes `fieldValidation` (so `kubectl apply`
+    leaves validation to the server instead of downloading schemas); the fake does not
+    validate unknown fields, so this only keeps kubectl working."""
+    types = in_group_version(group, version)
+    if not types:
+        return None
+    prefix = "/" + _gv_path(group, version)
+    paths: dict[str, Any] = {}
+    for rt in types:
+        gvk = {"group": group, "version": version, "kind": rt.kind}
+        base = f"{prefix}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced \
+            else f"{prefix}/{rt.plural}"
+        params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+                  {"name": "fieldManager", "in": "query", "schema": {"type": "string"}}]
+        ok = {"200": {"description": "OK"}}
+        operation = {"x-kubernetes-group-version-kind": gvk, "responses": ok}
+        paths[base] = {"post": {**operation, "x-kubernetes-action": "post", "parameters": params},
+                       "get": {**operation, "x-kubernetes-action": "list"}}
+        paths[f"{base}/{{name}}"] = {
+            "get": {**operation, "x-kubernetes-action": "get"},
+            "put": {**operation, "x-kubernetes-action": "put", "parameters": params},
+            "patch": {**operation, "x-kubernetes-action": "patch", "parameters": params},
+            "delete": {**operation, "x-kubernetes-action": "delete"},
+        }
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes (fake-kube)",
+                                         "version": VERSION["gitVersion"]},
+            "paths": paths}

@@ -67,7 +67,7 @@ class Faults:
         """Delay every matching request by `seconds` (before it is served)."""
         with self._lock:
             self._latency.append(_Latency(resource, verb, seconds))
-        log.info("fakekube fault=latency seconds=%s resource=%s verb=%s", seconds, resource, verb)
+        log.info("event=fakekube_fault fault=latency seconds=%s resource=%s verb=%s", seconds, resource, verb)
 
     def fail_next(self, n: int, status: int = 500, resource: str | None = None,
                   verb: str | None = None) -> None:
@@ -76,14 +76,14 @@ class Faults:
             raise ValueError(f"fail_next status must be 500 or 429, not {status}")
         with self._lock:
             self._failures.append(_Failure(resource, verb, n, status))
-        log.info("fakekube fault=fail_next n=%d status=%d resource=%s verb=%s",
+        log.info("event=fakekube_fault fault=fail_next n=%d status=%d resource=%s verb=%s",
                  n, status, resource, verb)
 
     def drop_watches(self) -> int:
         """End every open watch now (cleanly, as when the server's watch timeout hits);
         returns how many were ended."""
         count = self._stop_watches()
-        log.info("fakekube fault=drop_watches ended=%d", count)
+        log.info("event=fakekube_fault fault=drop_watches ended=%d", count)
         return count
 
     def expire_next_watch(self) -> None:
@@ -93,7 +93,7 @@ class Faults:
         with self._lock:
             self._expire_next_watch = True
         self._compact()
-        log.info("fakekube fault=expire_next_watch")
+        log.info("event=fakekube_fault fault=expire_next_watch")
 
     def clear(self) -> None:
         with self._lock:

@@ -84,7 +84,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         except ApiError as exc:
             reply = Reply(exc.code, exc.status(), exc.headers)
         except Exception as exc:  # a bug in the fake: answer 500, keep serving
-            log.exception("fakekube internal error method=%s path=%s", self.command, self.path)
+            log.exception("event=fakekube_internal_error method=%s path=%s", self.command, self.path)
             reply = Reply(500, errors.internal(f"fake-kube internal error: {exc!r}").status())
         if isinstance(reply, WatchReply):
             self._stream(api, reply)
@@ -92,7 +92,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         else:
             self._send(reply)
             status = reply.status
-        log.debug("fakekube request method=%s path=%s status=%d ms=%.1f", self.command,
+        log.debug("event=fakekube_request method=%s path=%s status=%d ms=%.1f", self.command,
                   self.path.split("?", 1)[0], status, (time.monotonic() - started) * 1000)
 
     def _send(self, reply: Reply) -> None:
@@ -151,6 +151,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         now = time.monotonic()
         deadline = now + reply.timeout if reply.timeout else None
         next_bookmark = now + interval if watcher.bookmarks else None
+        first = True
         while True:
             if api.stopping.is_set():
                 self.close_connection = True
@@ -174,7 +175,8 @@ class KubeHandler(BaseHTTPRequestHandler):
                 continue
             batch = []
             while item is not STOP:
-                batch.append(api.event_line(reply.rt, item))
+                batch.append(api.event_line(reply.rt, item, table=reply.table, columns=first))
+                first = False
                 if len(batch) >= _MAX_BATCH:
                     break
                 try:

@@ -21,7 +21,7 @@ from cloud_lb.testing.fakekube.resources import ResourceType, lookup
 
 @dataclass(frozen=True)
 class Discovery:
-    document: str  # "version" | "health" | "api" | "apis" | "group" | "resources" | "root"
+    document: str  # version, health, api, apis, group, resources, root, openapi, openapi-gv
     group: str = ""
     version: str = ""
 
@@ -48,6 +48,15 @@ def parse(path: str) -> Discovery | ResourcePath:
         return Discovery("health")
     if parts == ["version"]:
         return Discovery("version")
+    if parts[:2] == ["openapi", "v3"]:
+        rest = parts[2:]
+        if not rest:
+            return Discovery("openapi")
+        if rest[0] == "api" and len(rest) == 2:
+            return Discovery("openapi-gv", "", rest[1])
+        if rest[0] == "apis" and len(rest) == 3:
+            return Discovery("openapi-gv", rest[1], rest[2])
+        raise errors.path_not_found()
     if parts[0] == "api":
         if len(parts) == 1:
             return Discovery("api")

@@ -55,14 +55,14 @@ class KubeHTTPServer(ThreadingHTTPServer):
         try:
             self.finish_request(request, client_address)
         except Exception:  # noqa: BLE001 - a broken connection must not kill the server
-            log.debug("fakekube connection error client=%s", client_address, exc_info=True)
+            log.debug("event=fakekube_connection_error client=%s", client_address, exc_info=True)
         finally:
             self.shutdown_request(request)
             with self._connections_lock:
                 self._connections.pop(threading.current_thread(), None)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("fakekube connection error client=%s", client_address, exc_info=True)
+        log.debug("event=fakekube_connection_error client=%s", client_address, exc_info=True)
 
     def close_connections(self) -> list[threading.Thread]:
         """Shut down every open connection (unblocks idle keep-alive reads)."""
@@ -123,7 +123,7 @@ class FakeKubeServer:
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"fakekube-{port}", daemon=True)
         self._thread.start()
-        log.info("fakekube started url=%s kubeconfig=%s", self.url, self.kubeconfig)
+        log.info("event=fakekube_started url=%s kubeconfig=%s", self.url, self.kubeconfig)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -146,8 +146,8 @@ class FakeKubeServer:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
         if stuck:
-            log.warning("fakekube stopped with connection threads still alive threads=%s", stuck)
-        log.info("fakekube stopped url=%s", self.url)
+            log.warning("event=fakekube_stop_incomplete threads=%s", stuck)
+        log.info("event=fakekube_stopped url=%s", self.url)
 
     def __enter__(self) -> FakeKubeServer:
         return self.start()

@@ -80,6 +80,7 @@ class Store:
         self._history_size = history_size
         self._compacted_rv = 0  # events after this rv are all in the history
         self._watchers: set[Watcher] = set()
+        self._emptying: str | None = None  # namespace whose content is being deleted
         self.ports = PortAllocator(*node_port_range)
         self.ips = {("IPv6" if ":" in c else "IPv4"): IPAllocator(c) for c in service_cidrs}
         self._by_key: dict[str, ResourceType] = {}
@@ -386,7 +387,7 @@ class Store:
         self._commit(rt, "DELETED", obj, last)
         self._strategy(rt).removed(obj)
         namespace = obj["metadata"].get("namespace")
-        if namespace:
+        if namespace and namespace != self._emptying:
             self._maybe_finish_namespace(namespace)
         return obj
 
@@ -400,11 +401,15 @@ class Store:
         obj.setdefault("status", {})["phase"] = "Terminating"
         self._commit(nsr, "MODIFIED", obj, current)
         name = obj["metadata"]["name"]
-        for key, bucket in self._objects.items():
-            rt = self._by_key[key]
-            if rt.namespaced:
-                for obj_key in [k for k in bucket if k[0] == name]:
-                    self._delete(rt, bucket[obj_key])
+        self._emptying = name  # finish the namespace once, below, not per removed object
+        try:
+            for key, bucket in self._objects.items():
+                rt = self._by_key[key]
+                if rt.namespaced:
+                    for obj_key in [k for k in bucket if k[0] == name]:
+                        self._delete(rt, bucket[obj_key])
+        finally:
+            self._emptying = None
         finished = self._maybe_finish_namespace(name)
         return (finished, True) if finished else (self._objects[nsr.key][("", name)], False)
 
@@ -448,7 +453,7 @@ class Store:
             self._compacted_rv = self._history.popleft().rv
         for watcher in self._watchers:
             watcher.offer(change)
-        log.debug("fakekube commit event=%s resource=%s namespace=%s name=%s rv=%d",
+        log.debug("event=fakekube_commit type=%s resource=%s namespace=%s name=%s rv=%d",
                   kind, rt.key, key[0], key[1], self._rv)
 
     # --- watching --------------------------------------------------------------------
