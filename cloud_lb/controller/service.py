@@ -3,8 +3,9 @@
 The shape of the cloud-provider service controller's `syncService`, split by decision:
 
 1. gone from the cache → delete what we built for it (we only know it if we saw it);
-2. `needs_cleanup` (our finalizer, and deleted / no longer LoadBalancer / foreign
-   class) → delete the load balancer, clear status, remove the finalizer;
+2. `needs_cleanup` (our finalizer, and deleted or no longer LoadBalancer; never for a
+   foreign class, whose finalizer may be another cloud-lb instance's) → delete the
+   load balancer, clear status, remove the finalizer;
 3. not ours → nothing;
 4. ours → finalizer first (before any cloud call), translate (bad input → an
    `InvalidLoadBalancerSpec` event, no cloud call), then the cheapest cloud operation
