@@ -155,6 +155,20 @@ def build_hm(store: Store, pool: Resource, body: dict[str, Any]) -> Resource:
     return hm
 
 
+def build_pool_tree(store: Store, lb: Resource, body: dict[str, Any],
+                    listener: Resource | None) -> list[tuple[str, Resource]]:
+    """A pool with its members and health monitor (single-call create), pool first."""
+    pool = build_pool(store, lb, body, listener)
+    out: list[tuple[str, Resource]] = [("pools", pool)]
+    members: list[Resource] = []
+    for m in body.get("members") or []:
+        members.append(build_member(store, pool, m, members))
+    out.extend(("members", m) for m in members)
+    if body.get("healthmonitor"):
+        out.append(("healthmonitors", build_hm(store, pool, body["healthmonitor"])))
+    return out
+
+
 # -- helpers for routes ---------------------------------------------------------------
 def _lookup(store: Store, collection: str, rid: str) -> Resource:
     resource = store.get(collection, rid)
@@ -264,11 +278,16 @@ def register(router: Router, store: Store) -> None:  # noqa: C901 - a route tabl
             om.require_quota(store, {"listeners": 1})
             om.require_mutable(store, lb)
             siblings = [r for r in store.all("listeners") if r["_lb_id"] == lb["id"]]
-            listener = build_listener(store, lb, body, siblings)
+            pool_body = body.get("default_pool")
+            listener = build_listener(
+                store, lb, {k: v for k, v in body.items() if k != "default_pool"}, siblings)
             if body.get("default_pool_id"):
                 pool = _lookup(store, "pools", body["default_pool_id"])
                 listener["default_pool_id"] = pool["id"]
+            tree = build_pool_tree(store, lb, pool_body, listener) if pool_body else []
             store.put("listeners", listener)
+            for collection, resource in tree:
+                store.put(collection, resource)
             om.begin(store, lb)
             return Response(201, {"listener": om.render(store, "listeners", listener)})
 
@@ -281,9 +300,13 @@ def register(router: Router, store: Store) -> None:  # noqa: C901 - a route tabl
                 lb = _lb_of(store, listener)
             else:
                 lb = _lookup(store, "loadbalancers", body.get("loadbalancer_id") or "")
-            om.require_quota(store, {"pools": 1})
+            om.require_quota(store, {"pools": 1, "members": len(body.get("members") or []),
+                                     "healthmonitors": 1 if body.get("healthmonitor") else 0})
             om.require_mutable(store, lb)
-            pool = store.put("pools", build_pool(store, lb, body, listener))
+            tree = build_pool_tree(store, lb, body, listener)
+            for collection, resource in tree:
+                store.put(collection, resource)
+            pool = tree[0][1]
             om.begin(store, lb)
             return Response(201, {"pool": om.render(store, "pools", pool)})
 

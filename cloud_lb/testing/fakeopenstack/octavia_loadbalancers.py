@@ -129,16 +129,9 @@ def _build_graph(store: Store, lb: Resource, body: dict[str, Any]) -> list[tuple
     named: dict[str, Resource] = {}
 
     def add_pool(pool_body: dict[str, Any], listener: Resource | None) -> Resource:
-        pool = oc.build_pool(store, lb, pool_body, listener)
-        out.append(("pools", pool))
-        members: list[Resource] = []
-        for m in pool_body.get("members") or []:
-            members.append(oc.build_member(store, pool, m, members))
-        out.extend(("members", m) for m in members)
-        if pool_body.get("healthmonitor"):
-            out.append(("healthmonitors", oc.build_hm(store, pool,
-                                                      pool_body["healthmonitor"])))
-        return pool
+        tree = oc.build_pool_tree(store, lb, pool_body, listener)
+        out.extend(tree)
+        return tree[0][1]
 
     for pool_body in body.get("pools") or []:
         pool = add_pool(pool_body, None)
