@@ -1,0 +1,302 @@
+"""Compute Engine clients for one project and region, and the discipline of every call.
+
+One `Compute` object owns the `google-cloud-compute` clients (REST transport; an
+`apiEndpoint` from config reaches the fake; credentials from ADC, a service-account key
+file, or anonymous for fakes). Every call goes through `_call`, which:
+
+- records it in the `CallRecorder` as `compute.<collection>.<verb>` (mutating or not,
+  with its outcome and duration), retries included;
+- retries throttling (429) and server errors (5xx) with exponential backoff and jitter
+  (tenacity), never 4xx; the SDK's own retry is disabled so attempts are not doubled;
+- turns what remains into the provider's errors (`errors.py`).
+
+Mutations return an Operation, awaited through the matching operations client's `wait`
+(`operations.py`) within a deadline; a slow operation raises `PendingError`, so the
+worker requeues the key instead of blocking.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from google.api_core import exceptions as gexc
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import compute_v1
+from google.protobuf import json_format
+from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
+                      wait_exponential_jitter)
+
+from cloud_lb.provider import CallRecorder, CloudError
+from providers.gcp.config import GCPConfig
+from providers.gcp.operations import OperationWaiter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Json = dict[str, Any]
+SCOPES = ("https://www.googleapis.com/auth/compute",)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one collection is reached through the SDK."""
+
+    api_name: str  # for call records: compute.<api_name>.<verb>
+    client: str  # attribute of Compute holding the client
+    message: type  # the proto-plus resource type
+    arg: str  # keyword naming the resource: forwarding_rule=...
+    scope: str  # "region" | "global" | "zone"
+    list_request: type
+
+
+KINDS: dict[str, Kind] = {
+    "address": Kind("addresses", "addresses", compute_v1.Address, "address", "region",
+                    compute_v1.ListAddressesRequest),
+    "healthCheck": Kind("regionHealthChecks", "health_checks", compute_v1.HealthCheck,
+                        "health_check", "region", compute_v1.ListRegionHealthChecksRequest),
+    "backendService": Kind("regionBackendServices", "backend_services", compute_v1.BackendService,
+                           "backend_service", "region", compute_v1.ListRegionBackendServicesRequest),
+    "forwardingRule": Kind("forwardingRules", "forwarding_rules", compute_v1.ForwardingRule,
+                           "forwarding_rule", "region", compute_v1.ListForwardingRulesRequest),
+    "firewall": Kind("firewalls", "firewalls", compute_v1.Firewall, "firewall", "global",
+                     compute_v1.ListFirewallsRequest),
+    "instanceGroup": Kind("instanceGroups", "instance_groups", compute_v1.InstanceGroup,
+                          "instance_group", "zone", compute_v1.ListInstanceGroupsRequest),
+}
+
+_RETRYABLE = (gexc.TooManyRequests, gexc.InternalServerError, gexc.BadGateway,
+              gexc.ServiceUnavailable, gexc.GatewayTimeout, requests.ConnectionError)
+
+
+def to_json(message: Any) -> Json:
+    """A proto-plus message as GCE's JSON (camelCase, defaults omitted)."""
+    return json_format.MessageToDict(type(message).pb(message))  # type: ignore[no-any-return]
+
+
+def to_message(cls: type, body: Json) -> Any:
+    return cls.from_json(json.dumps(body))  # type: ignore[attr-defined]
+
+
+def error_reason(exc: gexc.GoogleAPICallError) -> str:
+    """GCE's machine reason (`alreadyExists`, `resourceInUseByAnotherResource`, ...)."""
+    if exc.reason:
+        return str(exc.reason)
+    for item in exc.errors or ():
+        if isinstance(item, dict) and item.get("reason"):
+            return str(item["reason"])
+    return ""
+
+
+def _credentials(config: GCPConfig) -> Any:
+    if config.anonymous_credentials:
+        return AnonymousCredentials()
+    if config.credentials_file:
+        from google.oauth2 import service_account
+
+        try:
+            return service_account.Credentials.from_service_account_file(
+                config.credentials_file, scopes=SCOPES)
+        except (OSError, ValueError) as exc:
+            # the path may name a secret's mount point: say what failed, not where
+            raise CloudError(f"cannot load the GCP service-account key file: {type(exc).__name__}",
+                             operation="credentials", retryable=False) from None
+    import google.auth
+
+    credentials, _ = google.auth.default(scopes=SCOPES)
+    return credentials
+
+
+class Compute:
+    def __init__(self, config: GCPConfig, recorder: CallRecorder) -> None:
+        self.project = config.project
+        self.region = config.region
+        self.recorder = recorder
+        self.timeout = config.request_timeout_seconds
+        self._retry = config.retry
+        kwargs: dict[str, Any] = {"credentials": _credentials(config)}
+        if config.api_endpoint:
+            kwargs["client_options"] = ClientOptions(api_endpoint=config.api_endpoint)
+        self.addresses = compute_v1.AddressesClient(**kwargs)
+        self.health_checks = compute_v1.RegionHealthChecksClient(**kwargs)
+        self.backend_services = compute_v1.RegionBackendServicesClient(**kwargs)
+        self.forwarding_rules = compute_v1.ForwardingRulesClient(**kwargs)
+        self.firewalls = compute_v1.FirewallsClient(**kwargs)
+        self.instance_groups = compute_v1.InstanceGroupsClient(**kwargs)
+        self.regions = compute_v1.RegionsClient(**kwargs)
+        self._clients = [self.addresses, self.health_checks, self.backend_services,
+                         self.forwarding_rules, self.firewalls, self.instance_groups, self.regions]
+        self.waiter = OperationWaiter(
+            region=compute_v1.RegionOperationsClient(**kwargs),
+            zone=compute_v1.ZoneOperationsClient(**kwargs),
+            global_=compute_v1.GlobalOperationsClient(**kwargs),
+            project=self.project, call=self.call)
+        self._clients += self.waiter.clients
+
+    def close(self) -> None:
+        for client in self._clients:
+            try:
+                client.transport.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                log.debug("gcp_client_close_failed client=%s", type(client).__name__)
+
+    # -- the call discipline -------------------------------------------------------------
+
+    def call(self, operation: str, fn: Callable[[], T], *, mutating: bool) -> T:
+        """Run one API call with recording and retries of 429/5xx."""
+        name = f"compute.{operation}"
+
+        def record(result: str, started: float) -> None:
+            self.recorder.record(name, mutating=mutating, result=result,
+                                 seconds=time.monotonic() - started)
+
+        def attempt() -> T:
+            started = time.monotonic()
+            try:
+                value = fn()
+            except gexc.GoogleAPICallError as exc:
+                record(f"error:{exc.code}", started)
+                raise
+            except requests.RequestException as exc:
+                record(f"error:{type(exc).__name__}", started)
+                raise
+            record("ok", started)
+            return value
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning("gcp_call_retry operation=%s attempt=%d error=%s", name,
+                        state.attempt_number, _short(exc))
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _RETRYABLE)),
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=wait_exponential_jitter(initial=self._retry.initial_seconds,
+                                         max=self._retry.max_seconds,
+                                         jitter=self._retry.initial_seconds),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _RETRYABLE as exc:
+            raise CloudError(f"{name} failed after {self._retry.attempts} attempts: {_short(exc)}",
+                             operation=name, retryable=True) from exc
+
+    def _scope_args(self, kind: Kind, zone: str | None) -> Json:
+        if kind.scope == "region":
+            return {"project": self.project, "region": self.region}
+        if kind.scope == "zone":
+            if zone is None:
+                raise ValueError(f"{kind.api_name} needs a zone")
+            return {"project": self.project, "zone": zone}
+        return {"project": self.project}
+
+    # -- generic verbs -------------------------------------------------------------------
+
+    def get(self, kind_name: str, name: str, *, zone: str | None = None) -> Json | None:
+        kind = KINDS[kind_name]
+        client = getattr(self, kind.client)
+        args = {**self._scope_args(kind, zone), kind.arg: name}
+        try:
+            found = self.call(f"{kind.api_name}.get",
+                              lambda: client.get(**args, retry=None, timeout=self.timeout),
+                              mutating=False)
+        except gexc.NotFound:
+            return None
+        return to_json(found)
+
+    def list(self, kind_name: str, *, filter: str | None = None, zone: str | None = None
+             ) -> list[Json]:
+        kind = KINDS[kind_name]
+        client = getattr(self, kind.client)
+        request = kind.list_request(**self._scope_args(kind, zone), **({"filter": filter} if filter else {}))
+        return self.call(f"{kind.api_name}.list",
+                         lambda: [to_json(item) for item in
+                                  client.list(request=request, retry=None, timeout=self.timeout)],
+                         mutating=False)
+
+    def insert(self, kind_name: str, body: Json, *, deadline: float, zone: str | None = None) -> None:
+        kind = KINDS[kind_name]
+        client = getattr(self, kind.client)
+        resource_arg = f"{kind.arg}_resource"
+        args = {**self._scope_args(kind, zone), resource_arg: to_message(kind.message, body)}
+        op = self.call(f"{kind.api_name}.insert",
+                       lambda: client.insert_unary(**args, retry=None, timeout=self.timeout),
+                       mutating=True)
+        self.waiter.wait(op, what=f"insert {kind.api_name}/{body['name']}", deadline=deadline)
+
+    def update(self, kind_name: str, name: str, body: Json, *, deadline: float) -> None:
+        """PUT: the whole resource, so fields we dropped are cleared too."""
+        kind = KINDS[kind_name]
+        client = getattr(self, kind.client)
+        args = {**self._scope_args(kind, None), kind.arg: name,
+                f"{kind.arg}_resource": to_message(kind.message, body)}
+        op = self.call(f"{kind.api_name}.update",
+                       lambda: client.update_unary(**args, retry=None, timeout=self.timeout),
+                       mutating=True)
+        self.waiter.wait(op, what=f"update {kind.api_name}/{name}", deadline=deadline)
+
+    def delete(self, kind_name: str, name: str, *, deadline: float, zone: str | None = None) -> bool:
+        """Delete; False when it was already gone."""
+        kind = KINDS[kind_name]
+        client = getattr(self, kind.client)
+        args = {**self._scope_args(kind, zone), kind.arg: name}
+        try:
+            op = self.call(f"{kind.api_name}.delete",
+                           lambda: client.delete_unary(**args, retry=None, timeout=self.timeout),
+                           mutating=True)
+        except gexc.NotFound:
+            return False
+        self.waiter.wait(op, what=f"delete {kind.api_name}/{name}", deadline=deadline)
+        return True
+
+    # -- instance groups -------------------------------------------------------------------
+
+    def list_instances(self, zone: str, group: str) -> list[str]:
+        request = compute_v1.ListInstancesInstanceGroupsRequest(
+            project=self.project, zone=zone, instance_group=group,
+            instance_groups_list_instances_request_resource=compute_v1.InstanceGroupsListInstancesRequest(
+                instance_state="ALL"))
+        return self.call("instanceGroups.listInstances",
+                         lambda: [item.instance for item in self.instance_groups.list_instances(
+                             request=request, retry=None, timeout=self.timeout)],
+                         mutating=False)
+
+    def change_members(self, zone: str, group: str, instances: list[str], *, add: bool,
+                       deadline: float) -> None:
+        refs = [compute_v1.InstanceReference(instance=url) for url in instances]
+        if add:
+            call = lambda: self.instance_groups.add_instances_unary(  # noqa: E731
+                project=self.project, zone=zone, instance_group=group,
+                instance_groups_add_instances_request_resource=compute_v1.InstanceGroupsAddInstancesRequest(
+                    instances=refs), retry=None, timeout=self.timeout)
+            verb = "addInstances"
+        else:
+            call = lambda: self.instance_groups.remove_instances_unary(  # noqa: E731
+                project=self.project, zone=zone, instance_group=group,
+                instance_groups_remove_instances_request_resource=(
+                    compute_v1.InstanceGroupsRemoveInstancesRequest(instances=refs)),
+                retry=None, timeout=self.timeout)
+            verb = "removeInstances"
+        op = self.call(f"instanceGroups.{verb}", call, mutating=True)
+        self.waiter.wait(op, what=f"{verb} {zone}/{group}", deadline=deadline)
+
+    def region_zones(self) -> list[str]:
+        region = self.call("regions.get", lambda: self.regions.get(
+            project=self.project, region=self.region, retry=None, timeout=self.timeout),
+            mutating=False)
+        return sorted(z.rsplit("/", 1)[1] for z in region.zones)
+
+
+def _short(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
+    if isinstance(exc, gexc.GoogleAPICallError):
+        return f"{exc.code} {error_reason(exc) or type(exc).__name__}: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
