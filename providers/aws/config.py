@@ -1,0 +1,106 @@
+"""The `aws:` section of the cloud-lb config file, validated by pydantic.
+
+Credentials are optional: without them boto3 walks its standard chain (environment,
+shared config/profile, web identity, instance metadata), which is what a production
+deployment on EKS or with IRSA uses. When given here they are `SecretStr`, so they never
+print in a repr, a log line or a validation error.
+
+Rate limits are per API family and per kind of call (read / mutate), mirroring how EC2
+and ELBv2 throttle accounts: a burst of Services must not throttle the whole account
+(other controllers share its buckets).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic.alias_generators import to_camel
+
+_MODEL_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class SecurityGroupMode(str, enum.Enum):
+    """Where `loadBalancerSourceRanges` are enforced.
+
+    `loadBalancer` (default): the NLB gets a security group of its own holding the
+    allow-list; the nodes' security group admits traffic from that group only.
+    `nodes`: the NLB has no security group (as cloud-provider-aws does it); client CIDRs
+    and the NLB health checks (from the VPC CIDR) are admitted on the nodes' group.
+    """
+
+    LOAD_BALANCER = "loadBalancer"
+    NODES = "nodes"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RateLimit(BaseModel):
+    model_config = _MODEL_CONFIG
+
+    per_second: float = Field(gt=0, description="sustained calls per second")
+    burst: int = Field(ge=1, description="calls allowed at once before pacing")
+
+
+class RateLimits(BaseModel):
+    """Client-side token buckets, one per API family and kind of call."""
+
+    model_config = _MODEL_CONFIG
+
+    ec2_read: RateLimit = RateLimit(per_second=20, burst=100)
+    ec2_mutate: RateLimit = RateLimit(per_second=5, burst=50)
+    elbv2_read: RateLimit = RateLimit(per_second=10, burst=40)
+    elbv2_mutate: RateLimit = RateLimit(per_second=5, burst=20)
+
+
+class RetryConfig(BaseModel):
+    """Two layers: botocore's standard retry mode (short, per HTTP request), then our
+    own tenacity backoff on throttling and 5xx for a longer, jittered wait."""
+
+    model_config = _MODEL_CONFIG
+
+    botocore_max_attempts: int = Field(default=3, ge=1, le=10)
+    attempts: int = Field(default=6, ge=1, le=20)
+    initial_delay_seconds: float = Field(default=1.0, ge=0)
+    max_delay_seconds: float = Field(default=30.0, ge=0)
+
+
+class AWSConfig(BaseModel):
+    model_config = _MODEL_CONFIG
+
+    region: str = Field(min_length=1)
+    vpc_id: str = Field(min_length=1, pattern=r"^vpc-[0-9a-f]+$")
+    # explicit subnet IDs for every NLB; empty means discovery by tags, one per AZ
+    subnets: list[str] = Field(default_factory=list)
+    # for moto (tests, demo) or a VPC endpoint; None means AWS's public endpoints
+    endpoint_url: str | None = None
+    profile: str | None = None
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    session_token: SecretStr | None = None
+    security_group_mode: SecurityGroupMode = SecurityGroupMode.LOAD_BALANCER
+    # the nodes' security groups; empty means: per instance, the group tagged
+    # kubernetes.io/cluster/<cluster> (or its only group), as cloud-provider-aws does
+    node_security_group_ids: list[str] = Field(default_factory=list)
+    manage_node_security_group_rules: bool = True
+    # tags added to every resource we create, after the ownership tags
+    extra_tags: dict[str, str] = Field(default_factory=dict)
+    rate_limits: RateLimits = RateLimits()
+    retry: RetryConfig = RetryConfig()
+    connect_timeout_seconds: float = Field(default=10, gt=0)
+    read_timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> AWSConfig:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("accessKeyId and secretAccessKey must be given together")
+        if self.session_token is not None and self.access_key_id is None:
+            raise ValueError("sessionToken needs accessKeyId and secretAccessKey")
+        for subnet in self.subnets:
+            if not subnet.startswith("subnet-"):
+                raise ValueError(f"subnets: {subnet!r} is not a subnet ID (subnet-...)")
+        for group in self.node_security_group_ids:
+            if not group.startswith("sg-"):
+                raise ValueError(f"nodeSecurityGroupIds: {group!r} is not a security group ID")
+        return self
