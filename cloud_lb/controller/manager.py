@@ -76,10 +76,19 @@ class Controller:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, sync_timeout: float = 60.0) -> None:
+        self.start_informers(sync_timeout=sync_timeout)
+        self.start_workers()
+
+    def start_informers(self, *, sync_timeout: float = 60.0) -> None:
+        """Fill the caches (a standby replica does this too, to take over warm)."""
         self.nodes.start()
         self.services.start()
         if not (self.nodes.wait_synced(sync_timeout) and self.services.wait_synced(sync_timeout)):
             raise TimeoutError(f"caches did not sync within {sync_timeout:.0f}s")
+        self.node_sync.prime()
+
+    def start_workers(self) -> None:
+        """Start reconciling (only the leader does)."""
         self.node_sync.prime()
         for i in range(self.runtime.workers):
             worker = threading.Thread(target=self._work, name=f"worker-{i}", daemon=True)
@@ -112,6 +121,13 @@ class Controller:
     @property
     def synced(self) -> bool:
         return self.services.has_synced and self.nodes.has_synced
+
+    @property
+    def working(self) -> bool:
+        return bool(self._workers) and not self._stop.is_set()
+
+    def informers(self) -> list[Informer]:
+        return [self.services, self.nodes]
 
     def wait_idle(self, timeout: float) -> bool:
         """True once the queue is empty and no reconcile runs (tests, demo, bench)."""

@@ -88,6 +88,11 @@ class Informer:
     def has_synced(self) -> bool:
         return self._synced.is_set()
 
+    @property
+    def alive(self) -> bool:
+        """The informer's thread runs (or was never started)."""
+        return self._thread is None or self._thread.is_alive()
+
     def wait_synced(self, timeout: float | None = None) -> bool:
         return self._synced.wait(timeout)
 
