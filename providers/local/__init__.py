@@ -9,7 +9,6 @@ the control plane, `balancer.py` for the data path, `state.py` for persistence.
 from __future__ import annotations
 
 from cloud_lb.provider import ProviderContext, ProviderPlugin
-
 from providers.local.config import LocalConfig
 from providers.local.provider import LocalProvider
 

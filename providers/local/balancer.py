@@ -19,7 +19,6 @@ import logging
 from collections.abc import Iterator
 
 from cloud_lb.model import Backend, Listener, Protocol
-
 from providers.local.config import HealthCheckOverrides
 from providers.local.health import HealthMonitor
 from providers.local.steps import ListenerKey, listener_key

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cloud_lb.model import HealthCheck, HealthCheckProtocol
-
 from providers.local.config import HealthCheckOverrides
 
 log = logging.getLogger(__name__)

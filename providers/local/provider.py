@@ -26,9 +26,9 @@ import errno
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from cloud_lb.model import (
     IngressPoint,
@@ -47,7 +47,6 @@ from cloud_lb.provider import (
     OwnershipError,
     ProviderContext,
 )
-
 from providers.local import steps as st
 from providers.local.addresses import AddressLease, candidates, in_pool, ports_bindable, try_lease
 from providers.local.balancer import Balancer
@@ -62,6 +61,8 @@ from providers.local.state import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _SERVED = (Protocol.TCP, Protocol.UDP)
 
@@ -409,7 +410,7 @@ class LocalProvider:
             self._recorder.record(operation, mutating=mutating, result=result,
                                   seconds=time.monotonic() - started)
 
-    def _run(self, coro: Any) -> Any:
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         try:
             return self._loop.run(coro)
         except TimeoutError as exc:
@@ -458,7 +459,7 @@ class LocalProvider:
         return updated
 
 
-async def _read(fn: Callable[[], Any]) -> Any:
+async def _read(fn: Callable[[], T]) -> T:
     """Run `fn` on the loop thread: balancer state is only touched there."""
     return fn()
 

@@ -20,7 +20,6 @@ from typing import Any
 from cloud_lb.model import Backend, LBRef
 from cloud_lb.provider import CallRecorder, ProviderContext
 from cloud_lb.testing.conformance import ConformanceTarget, DemoCloud
-
 from providers.local.config import HealthCheckOverrides, LocalConfig
 from providers.local.provider import LocalProvider
 from providers.local.state import (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cloud_lb.testing.conformance import ConformanceTarget
-
 from tests.conformance.helpers import configured
 from tests.conformance.specs import make_ref, make_spec
 

@@ -12,7 +12,6 @@ import contextlib
 
 from cloud_lb.provider import OwnershipError
 from cloud_lb.testing.conformance import ConformanceTarget
-
 from tests.conformance.specs import make_ref, make_spec
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cloud_lb.provider import Change
 from cloud_lb.testing.conformance import ConformanceTarget
-
 from tests.conformance.specs import make_ref, make_spec, tcp_listener, with_listener
 
 

@@ -8,7 +8,6 @@ from pydantic import BaseModel
 
 from cloud_lb.provider import Capabilities, LoadBalancerProvider, ProviderPlugin
 from cloud_lb.testing.conformance import ConformanceTarget
-
 from tests.conformance.conftest import REGISTERED
 
 

@@ -21,7 +21,6 @@ from cloud_lb.model import (
     Protocol,
 )
 from cloud_lb.provider import CallRecorder, ProviderContext
-
 from providers.local.config import LocalConfig
 from providers.local.provider import LocalProvider
 from providers.local.testing import private_subnet

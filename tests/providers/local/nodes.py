@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cloud_lb.model import Backend
-
 from providers.local.testing import private_subnet
 
 
@@ -90,6 +89,10 @@ def _health_handler(node: Node) -> type[http.server.BaseHTTPRequestHandler]:
     return Health
 
 
+def _tcp_builder(index: int) -> Callable[[Node, int], socketserver.BaseServer]:
+    return lambda node, port: _TcpServer((node.address, port), _tcp_handler(node, index))
+
+
 class FakeNodes:
     """`n` nodes sharing `tcp_ports` TCP echo ports, one UDP echo port, one health port."""
 
@@ -116,8 +119,7 @@ class FakeNodes:
         self.udp_port = self.health_port = 0
         for node in self.nodes:
             for i in range(self._tcp_count):
-                self.tcp_ports[i] = self._start(node, f"tcp{i}", lambda n, p, i=i: _TcpServer(
-                    (n.address, p), _tcp_handler(n, i)), self.tcp_ports[i])
+                self.tcp_ports[i] = self._start(node, f"tcp{i}", _tcp_builder(i), self.tcp_ports[i])
             self.udp_port = self._start(node, "udp", lambda n, p: _UdpServer(
                 (n.address, p), _udp_handler(n)), self.udp_port)
             self.health_port = self._start(node, "health", lambda n, p: _HttpServer(
@@ -131,7 +133,9 @@ class FakeNodes:
                                   name=f"fake-{node.name}-{kind}")
         thread.start()
         node.threads[kind] = thread
-        return int(server.server_address[1])
+        address = server.server_address
+        assert isinstance(address, tuple)
+        return int(address[1])
 
     def stop(self, index: int, kind: str) -> None:
         node = self.nodes[index]

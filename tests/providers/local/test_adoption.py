@@ -10,7 +10,6 @@ import pytest
 
 from cloud_lb.model import Protocol
 from cloud_lb.provider import CloudError, InvalidSpecError, OwnershipError
-
 from providers.local.addresses import try_lease
 from tests.providers.local.conftest import http_check, listener, make_ref, spec_for
 from tests.providers.local.nodes import free_port, tcp_request

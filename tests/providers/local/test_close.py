@@ -9,7 +9,6 @@ import threading
 import pytest
 
 from cloud_lb.model import Protocol
-
 from providers.local.addresses import try_lease
 from tests.providers.local.conftest import http_check, listener, make_ref, spec_for
 from tests.providers.local.nodes import free_port

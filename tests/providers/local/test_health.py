@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from cloud_lb.model import HealthCheck, HealthCheckProtocol, Protocol
-
 from tests.providers.local.conftest import (
-    http_check,
     healthy_count,
+    http_check,
     listener,
     make_ref,
     spec_for,

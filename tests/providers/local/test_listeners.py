@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 
 from cloud_lb.model import Protocol
-
 from tests.providers.local.conftest import Harness, http_check, listener, make_ref, spec_for
 from tests.providers.local.nodes import free_port, tcp_request
 

@@ -9,7 +9,6 @@ import socket
 import pytest
 
 from cloud_lb.model import Protocol
-
 from tests.providers.local.conftest import http_check, listener, make_ref, spec_for
 from tests.providers.local.nodes import free_port, tcp_request, udp_exchange
 

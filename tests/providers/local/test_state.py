@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from cloud_lb.model import Backend, HealthCheck, HealthCheckProtocol, LBRef, Listener, ObjectKind, Protocol
+from cloud_lb.model import (
+    Backend,
+    HealthCheck,
+    HealthCheckProtocol,
+    LBRef,
+    Listener,
+    ObjectKind,
+    Protocol,
+)
 from providers.local.state import (
     Record,
     StateError,

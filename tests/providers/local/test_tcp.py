@@ -6,10 +6,9 @@ import os
 from collections import Counter
 
 from cloud_lb.model import Protocol
-
 from tests.providers.local.conftest import (
-    http_check,
     healthy_count,
+    http_check,
     listener,
     make_ref,
     spec_for,
