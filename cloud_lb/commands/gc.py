@@ -17,6 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from cloud_lb.commands.inventory import live_uids
     from cloud_lb.commands.wiring import build_api, build_provider
     from cloud_lb.config import ConfigError, load_config
+    from cloud_lb.controller.orphans import collect_orphans
 
     try:
         config = load_config(args.config)
@@ -25,20 +26,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     provider = build_provider(config)
     try:
-        alive = live_uids(build_api(args.kubeconfig))
-        orphans = [ref for ref in provider.list_owned() if ref.uid not in alive]
+        api = build_api(args.kubeconfig)
+        orphans = collect_orphans(provider, lambda: live_uids(api), apply=args.apply)
         for ref in orphans:
-            print(f"orphan: {ref} uid={ref.uid}")
+            print(f"{'deleted' if args.apply else 'orphan'}: {ref} uid={ref.uid}")
         if not orphans:
             print("no orphaned load balancers")
-            return 0
-        if not args.apply:
+        elif args.apply:
+            print(f"deleted {len(orphans)} orphaned load balancer(s)")
+        else:
             print(f"{len(orphans)} orphan(s); run with --apply to delete them")
-            return 0
-        for ref in orphans:
-            provider.delete(ref)
-            print(f"deleted: {ref}")
-        print(f"deleted {len(orphans)} orphaned load balancer(s)")
     finally:
         provider.close()
     return 0

@@ -32,7 +32,8 @@ def runtime_settings(config: Config) -> RuntimeSettings:
                            node_sync_period=c.node_sync_period,
                            node_sync_debounce=c.node_sync_debounce,
                            backoff_base=r.backoff_base, backoff_max=r.backoff_max,
-                           qps=r.qps, burst=r.burst)
+                           qps=r.qps, burst=r.burst,
+                           gc_period=config.gc.period if config.gc.enabled else None)
 
 
 def build_controller(config: Config, *, api: KubeAPI, provider: LoadBalancerProvider,

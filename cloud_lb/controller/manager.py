@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloud_lb.controller.nodes import NodeSync
+from cloud_lb.controller.orphans import collect_orphans
 from cloud_lb.controller.service import Outcome, Result, ServiceReconciler
 from cloud_lb.kube.client import NODES, SERVICES, KubeAPI
 from cloud_lb.kube.events import EventRecorder
@@ -42,6 +43,7 @@ class RuntimeSettings:
     backoff_max: float = 300.0
     qps: float = 10.0
     burst: int = 100
+    gc_period: float | None = 3600.0  # None: no periodic orphan collection
 
 
 class Controller:
@@ -94,9 +96,12 @@ class Controller:
             worker = threading.Thread(target=self._work, name=f"worker-{i}", daemon=True)
             worker.start()
             self._workers.append(worker)
-        for name, period, action in (("resync", self.runtime.resync_period, self.resync),
-                                     ("node-sync", self.runtime.node_sync_period,
-                                      self.node_sync.check)):
+        periodic: list[tuple[str, float, Callable[[], Any]]] = [
+            ("resync", self.runtime.resync_period, self.resync),
+            ("node-sync", self.runtime.node_sync_period, self.node_sync.check)]
+        if self.runtime.gc_period:
+            periodic.append(("orphan-gc", self.runtime.gc_period, self.collect_orphans))
+        for name, period, action in periodic:
             timer = threading.Thread(target=self._every, args=(period, action), name=name,
                                      daemon=True)
             timer.start()
@@ -163,6 +168,13 @@ class Controller:
             self.queue.add(key)
         self.last_full_resync = time.time()
         log.info("periodic resync keys=%d", len(keys))
+
+    def collect_orphans(self) -> list[Any]:
+        """Delete load balancers tagged as ours whose Service is gone."""
+        return collect_orphans(self.provider, self._live_uids, apply=True)
+
+    def _live_uids(self) -> set[str]:
+        return {s["metadata"]["uid"] for s in self.services.list()}
 
     def _every(self, period: float, action: Callable[[], Any]) -> None:
         while not self._stop.wait(period):
