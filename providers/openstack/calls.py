@@ -176,7 +176,7 @@ class Cloud:
 
     def listeners(self, lb_id: str) -> list[Any]:
         return self.call("octavia.list_listeners",
-                         lambda: list(self._lb().listeners(loadbalancer_id=lb_id)),
+                         lambda: list(self._lb().listeners(load_balancer_id=lb_id)),
                          mutating=False) or []
 
     def pools(self, lb_id: str) -> list[Any]:

@@ -34,9 +34,11 @@ def lb_summary(lb: Any) -> ObservedLB:
 def observe(cloud: Cloud, lb: Any, uid: str, *, with_listeners: bool = True,
             with_monitors: bool = True) -> ObservedLB:
     base = lb_summary(lb)
-    listeners = tuple(_listener(li) for li in cloud.listeners(lb.id)) if with_listeners \
-        else ()
-    raw_pools = cloud.pools(lb.id)
+    # the server filters by load balancer; filtering again costs nothing and keeps a
+    # cloud that ignores the filter from mixing other load balancers' objects in
+    listeners = tuple(_listener(li) for li in cloud.listeners(lb.id)
+                      if _belongs(li, lb.id)) if with_listeners else ()
+    raw_pools = [p for p in cloud.pools(lb.id) if _belongs(p, lb.id)]
     monitors: dict[str, ObservedMonitor] = {}
     if with_monitors and any(p.health_monitor_id for p in raw_pools):
         for hm in cloud.health_monitors(tags=naming.uid_tag(uid)):
@@ -54,6 +56,13 @@ def observe(cloud: Cloud, lb: Any, uid: str, *, with_listeners: bool = True,
                                   lb_algorithm=pool.lb_algorithm, members=members,
                                   monitor=monitor))
     return dataclasses.replace(base, listeners=listeners, pools=tuple(pools))
+
+
+def _belongs(resource: Any, lb_id: str) -> bool:
+    links = getattr(resource, "load_balancers", None) or getattr(resource, "loadbalancers",
+                                                                 None) or []
+    return not links or any((x.get("id") if isinstance(x, dict) else x) == lb_id
+                            for x in links)
 
 
 def _listener(li: Any) -> ObservedListener:

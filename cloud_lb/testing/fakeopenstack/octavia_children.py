@@ -181,10 +181,18 @@ def _lb_of(store: Store, resource: Resource) -> Resource:
     return store.data["loadbalancers"][resource["_lb_id"]]
 
 
-def _list(store: Store, collection: str, req: Request, key: str,
-          extra: dict[str, list[str]] | None = None) -> Response:
-    query = {**req.query, **(extra or {})}
-    rendered = [om.render(store, collection, r) for r in store.all(collection)]
+# filters on relations, which are not attributes of the rendered object: Octavia maps
+# them to its database columns (`loadbalancer_id` and `load_balancer_id` both work)
+_RELATION_FILTERS = {"loadbalancer_id": "_lb_id", "load_balancer_id": "_lb_id",
+                     "pool_id": "_pool_id"}
+
+
+def _list(store: Store, collection: str, req: Request, key: str) -> Response:
+    query = dict(req.query)
+    relations = {_RELATION_FILTERS[k]: set(query.pop(k)) for k in list(query)
+                 if k in _RELATION_FILTERS}
+    rendered = [om.render(store, collection, r) for r in store.all(collection)
+                if all(r.get(field) in values for field, values in relations.items())]
     rendered = [r for r in rendered if listing.matches(r, query)]
     return Response(200, {key: listing.page(rendered, req.query), f"{key}_links": []})
 

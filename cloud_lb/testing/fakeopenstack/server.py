@@ -76,7 +76,14 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # one buffered write per response (flushed by the base class after each request) and
+    # no Nagle: headers and body in two segments would wait on the client's delayed ACK
+    wbufsize = 1 << 16
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         pass  # the call log and the logger below replace stderr lines
