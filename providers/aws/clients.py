@@ -131,9 +131,9 @@ class AWSClients:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: isinstance(e, AWSCallError) and e.retryable),
-            wait=tenacity.wait_exponential_jitter(initial=self._retry.initial_delay_seconds,
-                                                  max=self._retry.max_delay_seconds,
-                                                  jitter=self._retry.initial_delay_seconds),
+            wait=tenacity.wait_exponential(multiplier=self._retry.initial_delay_seconds,
+                                           max=self._retry.max_delay_seconds)
+            + tenacity.wait_random(0, self._retry.initial_delay_seconds),
             stop=tenacity.stop_after_attempt(self._retry.attempts),
             sleep=self._sleep,
             before_sleep=_log_retry,

@@ -19,6 +19,7 @@ from providers.aws.naming import CLUSTER_TAG_PREFIX, cluster_tag, tags_dict
 
 ROLE_ELB = "kubernetes.io/role/elb"
 ROLE_INTERNAL_ELB = "kubernetes.io/role/internal-elb"
+_GONE = ("disassociating", "disassociated", "failing", "failed")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class SubnetInfo:
     def from_aws(cls, subnet: dict) -> SubnetInfo:  # type: ignore[type-arg]
         ipv6 = tuple(
             a["Ipv6CidrBlock"] for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
-            if a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+            # "not gone" rather than == "associated": moto reports the state oddly
+            if a.get("Ipv6CidrBlockState", {}).get("State") not in _GONE
         )
         return cls(id=subnet["SubnetId"], zone=subnet["AvailabilityZone"],
                    cidr=subnet["CidrBlock"], ipv6_cidrs=ipv6,
