@@ -58,6 +58,7 @@ class _Listener:
     server: asyncio.AbstractServer | None = None
     transport: asyncio.BaseTransport | None = None
     connections: set[asyncio.StreamWriter] = field(default_factory=set)
+    closed: bool = False
 
 
 def _ref(kind: str, obj: Obj) -> ObjectRef:
@@ -254,6 +255,9 @@ class Simulator:
         if key[1] == "TCP":
 
             async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                if listener.closed:  # accepted just before the close: drop it too
+                    writer.close()
+                    return
                 listener.connections.add(writer)
                 try:
                     await handle_tcp(self, key, reader, writer)
@@ -275,6 +279,7 @@ class Simulator:
 
     @staticmethod
     def _shut(listener: _Listener) -> None:
+        listener.closed = True
         if listener.server is not None:
             listener.server.close()
         if listener.transport is not None:
@@ -302,13 +307,17 @@ class Simulator:
             self._retry_handle.cancel()
         for key in list(self._listeners):
             self._close(key)
-        # let the handlers see their connections close, then drop whatever is left
-        await asyncio.sleep(0)
+        # let every connection handler run to its end (each sees its connection closed,
+        # or its listener closed if it had not started yet): a task cancelled before it
+        # starts would leave its connection open
         current = asyncio.current_task()
         tasks = [t for t in asyncio.all_tasks() if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=2.0)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*stuck, return_exceptions=True)
+        await asyncio.sleep(0)  # transports finish closing their sockets
         with self.changed:
             self._snapshot.bound = {}
             self.changed.notify_all()
