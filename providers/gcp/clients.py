@@ -31,7 +31,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 from google.protobuf import json_format
 from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
-                      wait_exponential_jitter)
+                      wait_random_exponential)
 
 from cloud_lb.provider import CallRecorder, CloudError
 from providers.gcp.config import GCPConfig
@@ -176,9 +176,9 @@ class Compute:
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, _RETRYABLE)),
             stop=stop_after_attempt(self._retry.attempts),
-            wait=wait_exponential_jitter(initial=self._retry.initial_seconds,
-                                         max=self._retry.max_seconds,
-                                         jitter=self._retry.initial_seconds),
+            # "full jitter": a random wait up to initial * 2^n, capped
+            wait=wait_random_exponential(multiplier=self._retry.initial_seconds,
+                                         max=self._retry.max_seconds),
             before_sleep=before_sleep,
             reraise=True,
         )

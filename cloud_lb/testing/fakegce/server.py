@@ -53,6 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     timeout = 30  # idle keep-alive connections end on their own
+    # headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK stall every response by tens of milliseconds
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()

@@ -100,6 +100,10 @@ def prepare_forwarding_rule(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] 
         raise invalid_field("resource.ports", "at most 5 ports or port ranges may be specified")
     if body.get("ports"):
         body["ports"] = [str(p) for p in body["ports"]]
+        for port in body["ports"]:
+            # `ports` lists port numbers; ranges go in `portRange`
+            if not port.isdigit():
+                raise invalid_field("resource.ports", f"'{port}'. Must be a port number")
     ranges = _port_ranges(body)
     if protocol == "L3_DEFAULT" and not body.get("allPorts"):
         raise invalid("Forwarding rules with IPProtocol L3_DEFAULT must set allPorts.")
