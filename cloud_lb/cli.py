@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fake-kube": ("fake_kube", "serve a fake Kubernetes API server"),
     "fake-cluster": ("fake_cluster", "serve a fake cluster: API server, nodes and a kube-proxy simulator"),
     "fake-gce": ("fake_gce", "serve a fake Google Compute Engine API (for the gcp provider)"),
+    "fake-openstack": ("fake_openstack", "serve a fake OpenStack: Keystone, Octavia, Neutron, Nova"),
 }
 
 
