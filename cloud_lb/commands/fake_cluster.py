@@ -3,7 +3,8 @@
 The fake API server, N Ready nodes on loopback addresses (127.0.1.1, 127.0.1.2, ... by
 default) and the kube-proxy simulator answering on every node port of every Service.
 It writes a kubeconfig for `kubectl` / `cloud-lb run --kubeconfig` (kept after exit when
-given with `--kubeconfig`), and prints that path and the node addresses. Linux only: other systems route only 127.0.0.1 to loopback.
+given with `--kubeconfig`), and prints that path and the node addresses. Linux only:
+other systems route only 127.0.0.1 to the loopback interface.
 """
 
 from __future__ import annotations
@@ -21,15 +22,20 @@ DEFAULT_LISTEN = "127.0.0.1:0"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=int, default=3, help="number of Ready nodes (default 3)")
     parser.add_argument(
-        "--kubeconfig", metavar="FILE",
+        "--kubeconfig",
+        metavar="FILE",
         help="write the kubeconfig here (default: a temporary file, removed on exit)",
     )
     parser.add_argument(
-        "--listen", metavar="HOST:PORT", default=DEFAULT_LISTEN,
+        "--listen",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
         help=f"API server address (default {DEFAULT_LISTEN}: any free port)",
     )
     parser.add_argument(
-        "--node-subnet", metavar="CIDR", default="127.0.1.0/24",
+        "--node-subnet",
+        metavar="CIDR",
+        default="127.0.1.0/24",
         help="a /24 in 127.0.0.0/8 for the node addresses (default 127.0.1.0/24); "
         "'auto' picks one no other fake cluster on this host uses",
     )

@@ -41,7 +41,10 @@ def create_service(
     spec: dict[str, Any] = {
         "type": service_type,
         "selector": {"app": name},
-        "ports": [{"name": f"p{port}-{proto.lower()}", "port": port, "protocol": proto} for port, proto in ports],
+        "ports": [
+            {"name": f"p{port}-{proto.lower()}", "port": port, "protocol": proto}
+            for port, proto in ports
+        ],
     }
     if service_type != "ClusterIP":
         spec["externalTrafficPolicy"] = traffic_policy

@@ -49,9 +49,21 @@ def read_until(proc: subprocess.Popen[str], marker: str) -> list[str]:
 def test_fake_cluster_command_serves_nodes_until_sigterm(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cloud_lb.cli", "fake-cluster", "--nodes", "2",
-         "--kubeconfig", str(kubeconfig), "--node-subnet", "auto"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cloud_lb.cli",
+            "fake-cluster",
+            "--nodes",
+            "2",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--node-subnet",
+            "auto",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         output = read_until(proc, "Ctrl-C")
@@ -74,7 +86,11 @@ def test_fake_cluster_command_serves_nodes_until_sigterm(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("127.0.0.1:0", ("127.0.0.1", 0)), ("[::1]:6443", ("::1", 6443)), ("localhost:8080", ("localhost", 8080))],
+    [
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("[::1]:6443", ("::1", 6443)),
+        ("localhost:8080", ("localhost", 8080)),
+    ],
 )
 def test_listen_address_parses(value: str, expected: tuple[str, int]) -> None:
     assert parse_listen(value) == expected

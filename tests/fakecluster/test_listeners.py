@@ -25,8 +25,13 @@ def test_every_node_serves_kube_proxy_health_even_without_services() -> None:
 
 
 def test_node_ports_per_protocol_and_health_check_port_on_every_node() -> None:
-    svc = service("web", NodePortView(80, "TCP", 30080), NodePortView(53, "UDP", 30053),
-                  NodePortView(53, "TCP", 30053), hc=32000)
+    svc = service(
+        "web",
+        NodePortView(80, "TCP", 30080),
+        NodePortView(53, "UDP", 30053),
+        NodePortView(53, "TCP", 30053),
+        hc=32000,
+    )
     wanted, _ = desired_listeners([node("a", "127.1.1.1"), node("b", "127.1.1.2")], [svc])
     for name, ip in (("a", "127.1.1.1"), ("b", "127.1.1.2")):
         assert wanted[(ip, "TCP", 30080)] == Role(RoleKind.NODE_PORT, name, ("ns", "web"), 80)

@@ -27,11 +27,14 @@ def clusters(draw: st.DrawFn) -> tuple[list[NodeView], list[ServiceView]]:
         take = draw(st.integers(1, len(ports)))
         mine, ports = ports[:take], ports[take:]
         hc = mine.pop() if len(mine) > 1 and draw(st.booleans()) else None
-        services.append(ServiceView(
-            ("ns", f"s{len(services)}"),
-            tuple(NodePortView(draw(st.integers(1, 65535)), draw(protocols), p) for p in mine),
-            hc, "1",
-        ))
+        services.append(
+            ServiceView(
+                ("ns", f"s{len(services)}"),
+                tuple(NodePortView(draw(st.integers(1, 65535)), draw(protocols), p) for p in mine),
+                hc,
+                "1",
+            )
+        )
     return nodes, services
 
 
@@ -49,7 +52,15 @@ def test_one_socket_per_node_and_served_port_without_conflicts(
     )
     assert len(wanted) == len(nodes) * per_node
     by_name = {n.name: n for n in nodes}
+    by_key = {s.key: s for s in services}
     for (address, protocol, port), role in wanted.items():
         assert address in by_name[role.node].addresses  # a socket only on its own node
         if role.kind is RoleKind.HEALTH_CHECK:
-            assert protocol == "TCP"
+            assert role.service is not None
+            assert (protocol, port) == ("TCP", by_key[role.service].health_check_node_port)
+        elif role.kind is RoleKind.NODE_PORT:
+            assert role.service is not None
+            served = {(p.protocol, p.node_port, p.port) for p in by_key[role.service].ports}
+            assert (protocol, port, role.service_port) in served
+        else:
+            assert (protocol, port) == ("TCP", 10256)

@@ -37,7 +37,9 @@ def with_tcp_server(state: StubState, role: Role, client: Callable[[int], Awaita
     state.roles[KEY] = role
 
     async def main() -> None:
-        server = await asyncio.start_server(lambda r, w: handle_tcp(state, KEY, r, w), "127.0.0.1", 0)
+        server = await asyncio.start_server(
+            lambda r, w: handle_tcp(state, KEY, r, w), "127.0.0.1", 0
+        )
         async with server:
             await client(server.sockets[0].getsockname()[1])
 
@@ -71,7 +73,11 @@ def test_node_port_answers_http_with_the_node_service_and_port() -> None:
 def test_node_port_keeps_an_http_connection_alive_across_requests() -> None:
     async def client(port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"GET / HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        writer.write(
+            b"GET / HTTP/1.1\r\n\r\n"
+            b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+            b"HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n"
+        )
         data = await reader.read()  # until the server closes after the third
         assert data.count(b"HTTP/1.1 200 OK") == 3
         assert data.count(b"node=n1 service=shop/web port=80\n") == 2  # HEAD has no body
@@ -146,7 +152,9 @@ def test_udp_node_port_answers_every_datagram() -> None:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server, _ = await loop.create_datagram_endpoint(lambda: UdpResponder(state, key), local_addr=("127.0.0.1", 0))
+        server, _ = await loop.create_datagram_endpoint(
+            lambda: UdpResponder(state, key), local_addr=("127.0.0.1", 0)
+        )
         port = server.get_extra_info("sockname")[1]
         replies: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -158,7 +166,10 @@ def test_udp_node_port_answers_every_datagram() -> None:
         client.sendto(b"ping")
         client.sendto(b"pong\n")
         got = {await asyncio.wait_for(replies.get(), 5), await asyncio.wait_for(replies.get(), 5)}
-        assert got == {b"node=n3 service=shop/web port=53 echo=ping\n", b"node=n3 service=shop/web port=53 echo=pong\n"}
+        assert got == {
+            b"node=n3 service=shop/web port=53 echo=ping\n",
+            b"node=n3 service=shop/web port=53 echo=pong\n",
+        }
         client.close()
         server.close()
 

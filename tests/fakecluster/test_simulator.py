@@ -22,7 +22,10 @@ def test_tcp_http_and_udp_node_ports_answer_with_the_node_that_served(
     cluster.wait_for_listeners("default", "web")
     tcp_port, udp_port = node_port(svc, 80), node_port(svc, 53, "UDP")
     for node in cluster.nodes:
-        assert http_get(node.ip, tcp_port) == (200, f"node={node.name} service=default/web port=80\n")
+        assert http_get(node.ip, tcp_port) == (
+            200,
+            f"node={node.name} service=default/web port=80\n",
+        )
         assert tcp_line(node.ip, tcp_port, "hi there") == (
             f"node={node.name} service=default/web port=80 echo=hi there\n"
         )
@@ -66,13 +69,16 @@ def test_kube_proxy_health_port_follows_node_readiness(cluster: FakeCluster) -> 
     assert health(n1.ip, 10256)[0] == 200
 
 
-def test_a_node_being_deleted_fails_kube_proxy_health(cluster: FakeCluster, core: k8s.CoreV1Api) -> None:
+def test_a_node_being_deleted_fails_kube_proxy_health(
+    cluster: FakeCluster, core: k8s.CoreV1Api
+) -> None:
     node = cluster.nodes[0]
     taint = {"key": "ToBeDeletedByClusterAutoscaler", "value": "1", "effect": "NoSchedule"}
     written = core.patch_node(node.name, {"spec": {"taints": [taint]}})
     cluster.simulator.wait_until(
         lambda s: int(s.seen[("Node", ("", node.name))]) >= int(written.metadata.resource_version),
-        5, "taint seen",
+        5,
+        "taint seen",
     )
     assert health(node.ip, 10256)[0] == 503
 
@@ -106,7 +112,9 @@ def test_service_changes_move_ports_and_deletion_releases_them(
     ports = [{**svc["spec"]["ports"][0], "port": 8080}]
     core.patch_namespaced_service("web", "default", {"spec": {"ports": ports}}, _content_type=MERGE)
     cluster.wait_for_listeners("default", "web")
-    assert http_get(ip, old_port)[1] == f"node={cluster.nodes[0].name} service=default/web port=8080\n"
+    assert (
+        http_get(ip, old_port)[1] == f"node={cluster.nodes[0].name} service=default/web port=8080\n"
+    )
 
     # add a port: a new node port is served
     ports.append({"name": "extra", "port": 9000, "protocol": "TCP"})
@@ -157,13 +165,16 @@ def test_stopping_closes_sockets_and_open_connections_and_joins_threads() -> Non
 def test_requested_subnet_in_use_is_refused_naming_the_subnet() -> None:
     from cloud_lb.testing.fakecluster import SubnetUnavailableError
 
-    with running_fake_cluster(nodes=0) as a:
-        with pytest.raises(SubnetUnavailableError, match=str(a.subnet)):
-            with running_fake_cluster(nodes=0, node_subnet=a.subnet):
-                pass
+    with (
+        running_fake_cluster(nodes=0) as a,
+        pytest.raises(SubnetUnavailableError, match=str(a.subnet)),
+    ):
+        FakeCluster(nodes=0, node_subnet=a.subnet).start()  # cleans up after itself
 
 
-def test_dropped_watches_resume_without_losing_a_change(cluster: FakeCluster, core: k8s.CoreV1Api) -> None:
+def test_dropped_watches_resume_without_losing_a_change(
+    cluster: FakeCluster, core: k8s.CoreV1Api
+) -> None:
     assert cluster.kube.faults.drop_watches() >= 3
     svc = create_service(core, "after-drop", [(80, "TCP")])
     cluster.wait_for_listeners("default", "after-drop")
@@ -182,8 +193,13 @@ def test_expired_watches_relist_and_forget_what_was_deleted_meanwhile(
     core.delete_namespaced_service("old", "default")
     new = create_service(core, "new", [(81, "TCP")])
     cluster.wait_for_listeners("default", "new")
-    cluster.simulator.wait_until(lambda s: ("Service", ("default", "old")) not in s.seen, 5, "old gone")
-    assert http_get(ip, node_port(new, 81))[1] == f"node={cluster.nodes[0].name} service=default/new port=81\n"
+    cluster.simulator.wait_until(
+        lambda s: ("Service", ("default", "old")) not in s.seen, 5, "old gone"
+    )
+    assert (
+        http_get(ip, node_port(new, 81))[1]
+        == f"node={cluster.nodes[0].name} service=default/new port=81\n"
+    )
     if node_port(old, 80) != node_port(new, 81):
         assert refused(ip, node_port(old, 80))
     cluster.set_ready(cluster.nodes[0].name, False)  # and the node watch works again

@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class SubnetClaim:
             self._sock = None
             log.debug("event=subnet_released subnet=%s", self.network)
 
-    def __enter__(self) -> SubnetClaim:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -88,7 +88,9 @@ class FakeCluster:
             raise
         log.info(
             "event=fake_cluster_started api=%s subnet=%s nodes=%d",
-            self._kube.url, self.subnet, len(self._nodes),
+            self._kube.url,
+            self.subnet,
+            len(self._nodes),
         )
         return self
 
@@ -105,8 +107,9 @@ class FakeCluster:
             self._claim.release()
             self._claim = None
 
-    def __enter__(self) -> FakeCluster:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -166,11 +169,15 @@ class FakeCluster:
             ip = self._claim_host(index)
             self._next_host += 1
             name = name or f"node-{index}"
-            manifest = nodes.node_manifest(name, ip, ready=ready, labels=labels, provider_id=provider_id)
+            manifest = nodes.node_manifest(
+                name, ip, ready=ready, labels=labels, provider_id=provider_id
+            )
             self._raw(self._core.create_node, manifest)
             # the API server may drop status on create; the status subresource keeps it
             written = self._raw(
-                self._core.patch_node_status, name, {"status": manifest["status"]},
+                self._core.patch_node_status,
+                name,
+                {"status": manifest["status"]},
                 _content_type=MERGE_PATCH,
             )
             node = SimNode(name, ip)
@@ -189,10 +196,14 @@ class FakeCluster:
         if wait:
             self._wait_gone(NODE, ("", name), timeout)
 
-    def set_ready(self, name: str, ready: bool, *, wait: bool = True, timeout: float = DEFAULT_WAIT) -> None:
+    def set_ready(
+        self, name: str, ready: bool, *, wait: bool = True, timeout: float = DEFAULT_WAIT
+    ) -> None:
         with self._lock:
             written = self._raw(
-                self._core.patch_node_status, name, nodes.ready_status_patch(ready),
+                self._core.patch_node_status,
+                name,
+                nodes.ready_status_patch(ready),
                 _content_type=MERGE_PATCH,
             )
         log.info("event=node_readiness node=%s ready=%s", name, ready)
@@ -203,8 +214,12 @@ class FakeCluster:
         """Set `spec.providerID` of these nodes (as a cloud's node controller would)."""
         with self._lock:
             for name, provider_id in provider_ids.items():
-                self._raw(self._core.patch_node, name, {"spec": {"providerID": provider_id}},
-                          _content_type=MERGE_PATCH)
+                self._raw(
+                    self._core.patch_node,
+                    name,
+                    {"spec": {"providerID": provider_id}},
+                    _content_type=MERGE_PATCH,
+                )
 
     # -- endpoints -----------------------------------------------------------------------
     def add_endpoint(
@@ -223,11 +238,20 @@ class FakeCluster:
             self._next_pod += 1
             pod_ip = f"10.244.{self._next_pod // 250}.{self._next_pod % 250 + 1}"
             entry = endpoints.endpoint_entry(
-                namespace=namespace, pod_name=f"{service}-{self._next_pod}", pod_ip=pod_ip,
-                node_name=node_name, ready=ready,
+                namespace=namespace,
+                pod_name=f"{service}-{self._next_pod}",
+                pod_ip=pod_ip,
+                node_name=node_name,
+                ready=ready,
             )
             written = self._write_slice(namespace, service, entry)
-        log.info("event=endpoint_added service=%s/%s node=%s ready=%s", namespace, service, node_name, ready)
+        log.info(
+            "event=endpoint_added service=%s/%s node=%s ready=%s",
+            namespace,
+            service,
+            node_name,
+            ready,
+        )
         if wait:
             name = written["metadata"]["name"]
             self._wait_seen(SLICE, (namespace, name), written, timeout)
@@ -239,7 +263,8 @@ class FakeCluster:
         """Delete every EndpointSlice of the Service (whoever wrote it)."""
         with self._lock:
             listing = self._raw(
-                self._discovery.list_namespaced_endpoint_slice, namespace,
+                self._discovery.list_namespaced_endpoint_slice,
+                namespace,
                 label_selector=f"{endpoints.SERVICE_NAME_LABEL}={service}",
             )
             names = [item["metadata"]["name"] for item in listing.get("items") or []]
@@ -255,7 +280,9 @@ class FakeCluster:
                 self._wait_gone(SLICE, (namespace, name), timeout)
 
     # -- waiting ---------------------------------------------------------------------------
-    def wait_for_listeners(self, namespace: str, service: str, timeout: float = DEFAULT_WAIT) -> None:
+    def wait_for_listeners(
+        self, namespace: str, service: str, timeout: float = DEFAULT_WAIT
+    ) -> None:
         """Block until the simulator serves every node port (and the health-check node
         port) of the Service as it is now in the API, on every node that is now in the
         API. TimeoutError says which bind failed, if one did."""
@@ -296,7 +323,9 @@ class FakeCluster:
         name = endpoints.slice_name(service)
         for _ in range(10):  # read-modify-write; someone else may write the same slice
             try:
-                svc: dict[str, Any] | None = self._raw(self._core.read_namespaced_service, service, namespace)
+                svc: dict[str, Any] | None = self._raw(
+                    self._core.read_namespaced_service, service, namespace
+                )
             except ApiException as exc:
                 if exc.status != 404:
                     raise
@@ -311,7 +340,9 @@ class FakeCluster:
                     namespace=namespace, service=service, endpoints=[entry], ports=ports
                 )
                 try:
-                    return self._raw(self._discovery.create_namespaced_endpoint_slice, namespace, body)
+                    return self._raw(
+                        self._discovery.create_namespaced_endpoint_slice, namespace, body
+                    )
                 except ApiException as create_exc:
                     if create_exc.status == 409:
                         continue
@@ -319,24 +350,34 @@ class FakeCluster:
             current["endpoints"] = [*(current.get("endpoints") or []), entry]
             current["ports"] = ports
             try:
-                return self._raw(self._discovery.replace_namespaced_endpoint_slice, name, namespace, current)
+                return self._raw(
+                    self._discovery.replace_namespaced_endpoint_slice, name, namespace, current
+                )
             except ApiException as exc:
                 if exc.status != 409:
                     raise
-        raise RuntimeError(f"EndpointSlice {namespace}/{name} kept conflicting; gave up after 10 tries")
+        raise RuntimeError(
+            f"EndpointSlice {namespace}/{name} kept conflicting; gave up after 10 tries"
+        )
 
-    def _wait_seen(self, kind: str, key: tuple[str, str], written: dict[str, Any], timeout: float) -> None:
+    def _wait_seen(
+        self, kind: str, key: tuple[str, str], written: dict[str, Any], timeout: float
+    ) -> None:
         version = str((written.get("metadata") or {}).get("resourceVersion", ""))
 
         def caught_up(snap: Snapshot) -> bool:
             seen = snap.seen.get((kind, key))
             return seen is not None and _at_least(seen, version)
 
-        self.simulator.wait_until(caught_up, timeout, f"{kind} {'/'.join(filter(None, key))} at {version}")
+        self.simulator.wait_until(
+            caught_up, timeout, f"{kind} {'/'.join(filter(None, key))} at {version}"
+        )
 
     def _wait_gone(self, kind: str, key: tuple[str, str], timeout: float) -> None:
         self.simulator.wait_until(
-            lambda snap: (kind, key) not in snap.seen, timeout, f"{kind} {'/'.join(filter(None, key))} gone"
+            lambda snap: (kind, key) not in snap.seen,
+            timeout,
+            f"{kind} {'/'.join(filter(None, key))} gone",
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from cloud_lb.testing.fakecluster.nodes import NodeView
 from cloud_lb.testing.fakecluster.services import SERVED_PROTOCOLS, ServiceKey, ServiceView
@@ -23,7 +23,7 @@ KUBE_PROXY_HEALTH_PORT = 10256
 ListenerKey = tuple[str, str, int]  # (address, "TCP" | "UDP", port)
 
 
-class RoleKind(str, Enum):
+class RoleKind(StrEnum):
     NODE_PORT = "nodePort"
     HEALTH_CHECK = "healthCheckNodePort"
     PROXY_HEALTH = "proxyHealth"

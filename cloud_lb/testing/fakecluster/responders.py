@@ -88,7 +88,9 @@ def proxy_health_http(state: SimState, key: ListenerKey) -> httpwire.Handler:
         eligible = role is not None and state.node_eligible(role.node)
         now = datetime.datetime.now(datetime.UTC).isoformat()
         body = {"lastUpdated": now, "currentTime": now, "nodeEligible": eligible}
-        return httpwire.Response(200 if eligible else 503, json.dumps(body).encode(), "application/json")
+        return httpwire.Response(
+            200 if eligible else 503, json.dumps(body).encode(), "application/json"
+        )
 
     return handle
 

@@ -72,7 +72,11 @@ class Simulator:
         self._clients = [api_client_factory() for _ in range(3)]
         self._watches = [
             ListWatch(NODE, k8s.CoreV1Api(self._clients[0]).list_node, **self._sinks()),
-            ListWatch(SERVICE, k8s.CoreV1Api(self._clients[1]).list_service_for_all_namespaces, **self._sinks()),
+            ListWatch(
+                SERVICE,
+                k8s.CoreV1Api(self._clients[1]).list_service_for_all_namespaces,
+                **self._sinks(),
+            ),
             ListWatch(
                 SLICE,
                 k8s.DiscoveryV1Api(self._clients[2]).list_endpoint_slice_for_all_namespaces,
@@ -80,7 +84,9 @@ class Simulator:
             ),
         ]
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name="fakecluster-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run_loop, name="fakecluster-simulator", daemon=True
+        )
         # loop-thread state
         self._nodes: dict[str, NodeView] = {}
         self._services: dict[ServiceKey, ServiceView] = {}
@@ -116,13 +122,16 @@ class Simulator:
             api_client.close()
 
     def wait_until(self, predicate: Callable[[Snapshot], bool], timeout: float, what: str) -> None:
-        """Block until `predicate(snapshot)` holds; TimeoutError names `what` and any bind failure."""
+        """Block until `predicate(snapshot)` holds; a TimeoutError names `what` and any
+        bind failure."""
         deadline = time.monotonic() + timeout
         with self.changed:
             while not predicate(self._snapshot):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    failures = "; ".join(f"{k}: {v}" for k, v in sorted(self._snapshot.failed.items()))
+                    failures = "; ".join(
+                        f"{k}: {v}" for k, v in sorted(self._snapshot.failed.items())
+                    )
                     raise TimeoutError(
                         f"fake cluster simulator did not reach: {what} within {timeout}s"
                         + (f" (bind failures: {failures})" if failures else "")
@@ -156,7 +165,12 @@ class Simulator:
         self._loop.call_soon_threadsafe(self._apply_event, kind, event, obj)
 
     def _table(self, kind: str) -> dict[Any, Any]:
-        return {NODE: self._nodes, SERVICE: self._services, SLICE: self._slices}[kind]
+        tables: dict[str, dict[Any, Any]] = {
+            NODE: self._nodes,
+            SERVICE: self._services,
+            SLICE: self._slices,
+        }
+        return tables[kind]
 
     def _parse(self, kind: str, obj: Obj) -> tuple[Any, Any]:
         if kind == NODE:
@@ -176,7 +190,9 @@ class Simulator:
         table.clear()
         table.update(fresh)
         for obj in items:
-            self._pending_seen[_ref(kind, obj)] = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+            self._pending_seen[_ref(kind, obj)] = str(
+                (obj.get("metadata") or {}).get("resourceVersion", "")
+            )
         self._pending_synced.add(kind)
         self._schedule_reconcile()
 
@@ -205,7 +221,9 @@ class Simulator:
         for conflict in conflicts:
             log.warning(
                 "event=listener_conflict listener=%s kept=%s dropped=%s",
-                conflict.key, conflict.kept, conflict.dropped,
+                conflict.key,
+                conflict.kept,
+                conflict.dropped,
             )
         self._roles = desired
         for key in set(self._listeners) - set(desired):
@@ -239,14 +257,22 @@ class Simulator:
         except OSError as exc:
             sock.close()
             if key not in self._failed:
-                log.warning("event=bind_failed listener=%s:%s/%s error=%s", address, port, protocol, exc)
+                log.warning(
+                    "event=bind_failed listener=%s:%s/%s error=%s", address, port, protocol, exc
+                )
             self._failed[key] = str(exc)
             return
         self._failed.pop(key, None)
         listener = _Listener()
         self._listeners[key] = listener
         self._loop.create_task(self._serve(key, listener, sock))
-        log.debug("event=listener_bound listener=%s:%s/%s role=%s", address, port, protocol, self._roles[key])
+        log.debug(
+            "event=listener_bound listener=%s:%s/%s role=%s",
+            address,
+            port,
+            protocol,
+            self._roles[key],
+        )
 
     async def _serve(self, key: ListenerKey, listener: _Listener, sock: socket.socket) -> None:
         if self._listeners.get(key) is not listener:  # closed before it started serving
@@ -254,7 +280,9 @@ class Simulator:
             return
         if key[1] == "TCP":
 
-            async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            async def on_connection(
+                reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+            ) -> None:
                 if listener.closed:  # accepted just before the close: drop it too
                     writer.close()
                     return

@@ -52,7 +52,9 @@ class ListWatch:
         self._stop = threading.Event()
         self._response: Any = None
         self._response_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name=f"fakecluster-watch-{kind}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"fakecluster-watch-{kind}", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -82,7 +84,9 @@ class ListWatch:
             except Exception as exc:  # noqa: BLE001 - the simulator must outlive API hiccups
                 if self._stop.is_set():
                     return
-                log.info("event=watch_error kind=%s error=%r retry_in=%.1fs", self.kind, exc, backoff)
+                log.info(
+                    "event=watch_error kind=%s error=%r retry_in=%.1fs", self.kind, exc, backoff
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
