@@ -23,6 +23,7 @@ from typing import Any
 
 NAMESPACE = "default"
 SERVICE = "echo"
+PORT = 8080  # above 1024: binding it on the load balancer's address needs no privilege
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +78,8 @@ class Demo:
         import importlib
 
         name = self.args.provider
+        # moto's server logs every request through werkzeug; the demo shows results instead
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         if name == "local":
             yield demo_config("local", {"stateDir": state_dir}), lambda: ""
             return
@@ -113,10 +116,10 @@ class Demo:
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": SERVICE},
             "spec": {"type": "LoadBalancer", "selector": {"app": SERVICE},
-                     "ports": [{"name": "http", "port": 80, "targetPort": 8080,
+                     "ports": [{"name": "http", "port": PORT, "targetPort": 8080,
                                 "protocol": "TCP"}]},
         })
-        self.say(f"created Service {NAMESPACE}/{SERVICE} (type LoadBalancer, port 80/TCP)")
+        self.say(f"created Service {NAMESPACE}/{SERVICE} (type LoadBalancer, port {PORT}/TCP)")
 
     def _wait_for_address(self, core: Any, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
@@ -137,18 +140,18 @@ class Demo:
         raise RuntimeError(f"no external address after {timeout:.0f}s: check --verbose logs")
 
     def _show_traffic(self, address: str) -> None:
-        self.say(f"sending 6 requests to http://{address}:80/")
+        self.say(f"sending 6 requests to http://{address}:{PORT}/")
         for i in range(6):
-            self.say(f"  request {i + 1}: {http_get(address, 80)}")
+            self.say(f"  request {i + 1}: {http_get(address, PORT)}")
 
     def _show_source_ranges(self, core: Any, controller: Any, address: str) -> None:
         self.say("restricting loadBalancerSourceRanges to 127.0.0.1/32")
         core.patch_namespaced_service(SERVICE, NAMESPACE,
                                       {"spec": {"loadBalancerSourceRanges": ["127.0.0.1/32"]}})
         controller.wait_idle(10)
-        wait_until(lambda: http_get(address, 80, source="127.0.0.2").startswith("refused"), 10)
-        self.say(f"  from 127.0.0.1: {http_get(address, 80, source='127.0.0.1')}")
-        self.say(f"  from 127.0.0.2: {http_get(address, 80, source='127.0.0.2')}")
+        wait_until(lambda: http_get(address, PORT, source="127.0.0.2").startswith("refused"), 10)
+        self.say(f"  from 127.0.0.1: {http_get(address, PORT, source='127.0.0.1')}")
+        self.say(f"  from 127.0.0.2: {http_get(address, PORT, source='127.0.0.2')}")
         core.patch_namespaced_service(SERVICE, NAMESPACE,
                                       {"spec": {"loadBalancerSourceRanges": None}})
         controller.wait_idle(10)
@@ -161,9 +164,9 @@ class Demo:
                                       {"spec": {"externalTrafficPolicy": "Local"}})
         controller.wait_idle(10)
         self.say("  waiting for health checks to mark the other nodes down ...")
-        wait_until(lambda: all(target in http_get(address, 80) for _ in range(6)), 30)
+        wait_until(lambda: all(target in http_get(address, PORT) for _ in range(6)), 30)
         for i in range(4):
-            self.say(f"  request {i + 1}: {http_get(address, 80)}")
+            self.say(f"  request {i + 1}: {http_get(address, PORT)}")
 
     def _delete(self, core: Any, controller: Any, address: str) -> None:
         core.delete_namespaced_service(SERVICE, NAMESPACE)
@@ -172,12 +175,16 @@ class Demo:
         self.say("load balancer deleted, finalizer released" if gone
                  else "the Service is still there: see --verbose logs")
         if self.args.provider == "local":
-            self.say(f"  http://{address}:80/ now: {http_get(address, 80)}")
+            self.say(f"  http://{address}:{PORT}/ now: {http_get(address, PORT)}")
 
     def _keep(self, kubeconfig: str) -> int:
         self.say("the cluster stays up; press Ctrl-C to stop")
         self.out(f"  export KUBECONFIG={kubeconfig}")
-        self.out("  kubectl create service loadbalancer web --tcp=80:8080 && kubectl get svc -w")
+        self.out("  kubectl apply -f - <<EOF\n"
+                 "  {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {type: LoadBalancer,\n"
+                 "   selector: {app: web}, ports: [{port: 8081, targetPort: 8080}]}}\n"
+                 "  EOF\n"
+                 "  kubectl get svc -w")
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

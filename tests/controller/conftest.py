@@ -74,6 +74,7 @@ class Harness:
     cluster: FakeCluster
     core: k8s.CoreV1Api
     config: Any
+    raw_config: dict[str, Any]
     state_dir: str
     recorder: CallRecorder
     provider: LoadBalancerProvider | None = None
@@ -109,7 +110,7 @@ class Harness:
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": name, "annotations": annotations or {}},
             "spec": {"type": "LoadBalancer", "selector": {"app": name},
-                     "ports": ports or [{"name": "http", "port": 80, "targetPort": 8080}],
+                     "ports": ports or [{"name": "http", "port": 8000, "targetPort": 8001}],
                      **spec},
         }
         return self.core.create_namespaced_service(NS, body)
@@ -142,7 +143,7 @@ class Harness:
     def reasons(self, name: str) -> list[str]:
         return [e.reason for e in self.events(name)]
 
-    def answering_nodes(self, address: str, port: int = 80, tries: int = 12) -> set[str]:
+    def answering_nodes(self, address: str, port: int = 8000, tries: int = 12) -> set[str]:
         return {node_of(http_get(address, port)) or "refused" for _ in range(tries)}
 
 
@@ -161,7 +162,7 @@ def cluster() -> Iterator[FakeCluster]:
 
 @pytest.fixture
 def harness(cluster: FakeCluster, tmp_path: Any) -> Iterator[Harness]:
-    config = parse_config({
+    raw = {
         "clusterName": "test",
         "provider": "local",
         "local": {"stateDir": str(tmp_path / "state"), "addressPool": _private_pool()},
@@ -169,8 +170,9 @@ def harness(cluster: FakeCluster, tmp_path: Any) -> Iterator[Harness]:
                        "healthCheck": {"interval": 1, "timeout": 1, "healthyThreshold": 1,
                                        "unhealthyThreshold": 1}},
         "rateLimit": {"backoffBase": "0.2s", "backoffMax": "2s"},
-    })
-    h = Harness(cluster=cluster, core=k8s.CoreV1Api(cluster.kube.api_client()), config=config,
+    }
+    h = Harness(cluster=cluster, core=k8s.CoreV1Api(cluster.kube.api_client()),
+                config=parse_config(raw), raw_config=raw,
                 state_dir=str(tmp_path / "state"), recorder=CallRecorder())
     h.start()
     try:

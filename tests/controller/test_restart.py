@@ -30,7 +30,7 @@ def test_restart_after_a_crash_in_the_middle_of_ensure_adopts(harness: Harness) 
 
     harness.start()
     address = harness.address("phoenix")
-    wait_until(lambda: node_of(http_get(address, 80)), message="traffic after restart")
+    wait_until(lambda: node_of(http_get(address, 8000)), message="traffic after restart")
     owned = harness.provider.list_owned()
     assert [r.name for r in owned] == ["phoenix"]
 
@@ -53,4 +53,4 @@ def test_restart_with_everything_in_sync_makes_no_mutation_and_keeps_addresses(
     assert done <= {"adopt_address", "bind_listener", "set_backends", "set_source_ranges"}
     for name, address in addresses.items():
         assert harness.address(name) == address
-        wait_until(lambda: node_of(http_get(address, 80)), message=f"traffic to {name}")
+        wait_until(lambda: node_of(http_get(address, 8000)), message=f"traffic to {name}")

@@ -23,25 +23,25 @@ def test_a_new_service_gets_an_address_that_carries_traffic_to_every_node(harnes
 def test_changing_adding_and_removing_ports_moves_the_listeners(harness: Harness) -> None:
     harness.create_service("ports")
     address = harness.address("ports")
-    wait_until(lambda: node_of(http_get(address, 80)), message="port 80 to answer")
+    wait_until(lambda: node_of(http_get(address, 8000)), message="port 8000 to answer")
     harness.patch("ports", {"spec": {"ports": [
-        {"name": "http", "port": 8080, "targetPort": 8080},
-        {"name": "extra", "port": 9090, "targetPort": 9090}]}}, replace_lists=True)
-    wait_until(lambda: node_of(http_get(address, 8080)) and node_of(http_get(address, 9090)),
+        {"name": "http", "port": 8001, "targetPort": 8001},
+        {"name": "extra", "port": 8002, "targetPort": 8002}]}}, replace_lists=True)
+    wait_until(lambda: node_of(http_get(address, 8001)) and node_of(http_get(address, 8002)),
                message="the new ports to answer")
-    wait_until(lambda: http_get(address, 80) == "refused", message="the old port to close")
-    harness.patch("ports", {"spec": {"ports": [{"name": "extra", "port": 9090, "targetPort": 9090}]}},
+    wait_until(lambda: http_get(address, 8000) == "refused", message="the old port to close")
+    harness.patch("ports", {"spec": {"ports": [{"name": "extra", "port": 8002, "targetPort": 8002}]}},
                   replace_lists=True)
-    wait_until(lambda: http_get(address, 8080) == "refused", message="the removed port to close")
-    assert node_of(http_get(address, 9090))
+    wait_until(lambda: http_get(address, 8001) == "refused", message="the removed port to close")
+    assert node_of(http_get(address, 8002))
     assert harness.address("ports") == address  # same load balancer throughout
 
 
 def test_udp_datagrams_reach_a_node_and_come_back(harness: Harness) -> None:
-    harness.create_service("dns", ports=[{"name": "dns", "port": 53, "protocol": "UDP",
-                                          "targetPort": 53}])
+    harness.create_service("dns", ports=[{"name": "dns", "port": 5353, "protocol": "UDP",
+                                          "targetPort": 5353}])
     address = harness.address("dns")
-    answer = wait_until(lambda: (a := udp_ask(address, 53)) != "no answer" and a, 15,
+    answer = wait_until(lambda: (a := udp_ask(address, 5353)) != "no answer" and a, 15,
                         message="a UDP answer")
     assert node_of(answer) in {n.name for n in harness.cluster.nodes}
 
@@ -49,14 +49,14 @@ def test_udp_datagrams_reach_a_node_and_come_back(harness: Harness) -> None:
 def test_source_ranges_refuse_other_sources_and_can_be_lifted(harness: Harness) -> None:
     harness.create_service("private", loadBalancerSourceRanges=["127.0.0.1/32"])
     address = harness.address("private")
-    wait_until(lambda: node_of(http_get(address, 80, source="127.0.0.1")), message="allowed source")
-    assert http_get(address, 80, source="127.0.0.2") == "refused"
+    wait_until(lambda: node_of(http_get(address, 8000, source="127.0.0.1")), message="allowed source")
+    assert http_get(address, 8000, source="127.0.0.2") == "refused"
     harness.patch("private", {"spec": {"loadBalancerSourceRanges": ["127.0.0.2/32"]}})
-    wait_until(lambda: http_get(address, 80, source="127.0.0.1") == "refused",
+    wait_until(lambda: http_get(address, 8000, source="127.0.0.1") == "refused",
                message="the old source to be refused")
-    assert node_of(http_get(address, 80, source="127.0.0.2"))
+    assert node_of(http_get(address, 8000, source="127.0.0.2"))
     harness.patch("private", {"spec": {"loadBalancerSourceRanges": None}})
-    wait_until(lambda: node_of(http_get(address, 80, source="127.0.0.1")),
+    wait_until(lambda: node_of(http_get(address, 8000, source="127.0.0.1")),
                message="everyone to be allowed again")
 
 
@@ -77,14 +77,14 @@ def test_local_traffic_policy_sends_traffic_only_to_nodes_with_endpoints(harness
 def test_type_change_away_from_load_balancer_removes_it_and_clears_status(harness: Harness) -> None:
     harness.create_service("shrink")
     address = harness.address("shrink")
-    wait_until(lambda: node_of(http_get(address, 80)), message="traffic")
+    wait_until(lambda: node_of(http_get(address, 8000)), message="traffic")
     harness.patch("shrink", {"spec": {"type": "NodePort"}})
     wait_until(lambda: not (harness.service("shrink").status.load_balancer or {}).ingress
                if harness.service("shrink").status.load_balancer else True,
                message="status cleared")
     wait_until(lambda: FINALIZER not in (harness.service("shrink").metadata.finalizers or []),
                message="finalizer removed")
-    assert http_get(address, 80) == "refused"
+    assert http_get(address, 8000) == "refused"
     assert harness.provider.list_owned() == []
 
 
@@ -93,7 +93,7 @@ def test_delete_waits_for_the_load_balancer_then_releases_the_finalizer(harness:
     address = harness.address("bye")
     harness.core.delete_namespaced_service("bye", "default")
     wait_until(lambda: harness.service("bye") is None, message="the Service to disappear")
-    assert http_get(address, 80) == "refused"
+    assert http_get(address, 8000) == "refused"
     assert harness.provider.list_owned() == []
     reasons = harness.reasons("bye")
     assert "DeletingLoadBalancer" in reasons and "DeletedLoadBalancer" in reasons
