@@ -9,7 +9,10 @@ Discovery and /version requests have no resource and only match rules without on
 
 Latency rules add up; `fail_next(n)` rules are consumed in the order they were added.
 Injected failures are proper `Status` bodies (500 InternalError or 429 TooManyRequests
-with `Retry-After: 1`), so clients react as they would to a real apiserver.
+with `Retry-After: 1`), so clients react as they would to a real apiserver — including
+urllib3 under the official client, which by itself retries an idempotent request (GET,
+PUT, DELETE) answered 429 with Retry-After, up to 3 times: to make such a request fail
+for the caller, fail more than 3 in a row.
 """
 
 from __future__ import annotations
