@@ -9,6 +9,7 @@ addresses it was created with, and going from no security group to some (or back
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from cloud_lb.provider import Change
@@ -195,7 +196,7 @@ def _diff_target_groups(desired: Desired, observed: Observed) -> TargetGroupDiff
         if old is None:
             create.append(tg)
             continue
-        if old.health != tg.health:
+        if not _same_health(old, tg):
             health.append((old, tg))
         changed = _changed(tg.attributes, dict(old.attributes), TG_DEFAULT_ATTRIBUTES)
         if changed:
@@ -259,6 +260,15 @@ def _diff_rules(desired: Desired, observed: Observed, our_description: str) -> R
                      if r.description == our_description and r.group_id in managed
                      and r.key not in want_keys),
     )
+
+
+def _same_health(old: ObservedTargetGroup, new: DesiredTargetGroup) -> bool:
+    have = old.health
+    if have.matcher is None and new.health.matcher is not None:
+        # AWS always reports the matcher of an HTTP check; moto forgets it when a TCP
+        # check is modified into an HTTP one. "Not reported" is not a difference.
+        have = dataclasses.replace(have, matcher=new.health.matcher)
+    return have == new.health
 
 
 def attributes_on_create(tg: DesiredTargetGroup) -> Pairs:

@@ -135,7 +135,7 @@ class FakeAWS:
         for lb in lbs:
             arn = lb["LoadBalancerArn"]
             out["lbs"][arn] = {
-                "name": lb["LoadBalancerName"], "scheme": lb["Scheme"], "type": lb["Type"],
+                "name": lb["LoadBalancerName"], "scheme": lb.get("Scheme"), "type": lb.get("Type"),
                 "ip": lb.get("IpAddressType"), "sgs": sorted(lb.get("SecurityGroups", [])),
                 "subnets": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", [])),
                 "tags": tags.get(arn, {}),
