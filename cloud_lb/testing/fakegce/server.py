@@ -59,19 +59,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection, add=True)
+        self.server.track(self.connection, busy=False)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.track(self.connection, add=False)
+            self.server.untrack(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("fake_gce_http %s", format % args)
 
     def _serve(self) -> None:
         fake = self.server.fake
+        self.server.track(self.connection, busy=True)
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
@@ -103,34 +104,58 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
+        if self.server.stopping:
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
+        self.server.track(self.connection, busy=False)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
 class _Server(ThreadingHTTPServer):
+    # daemon threads never keep the interpreter alive, and block_on_close makes
+    # server_close() join them (after stop() has woken waiters and closed connections)
     daemon_threads = True
+    block_on_close = True
     allow_reuse_address = False
 
     def __init__(self, address: tuple[str, int], fake: FakeGCE) -> None:
         self.fake = fake
-        self._connections: set[socket.socket] = set()
+        self.stopping = False
+        self._connections: dict[socket.socket, bool] = {}  # connection -> serving a request
         self._conn_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def track(self, conn: socket.socket, *, add: bool) -> None:
+    def track(self, conn: socket.socket, *, busy: bool) -> None:
         with self._conn_lock:
-            (self._connections.add if add else self._connections.discard)(conn)
+            self._connections[conn] = busy
 
-    def close_connections(self) -> None:
+    def untrack(self, conn: socket.socket) -> None:
         with self._conn_lock:
-            conns = list(self._connections)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._connections.pop(conn, None)
+
+    def busy(self) -> int:
+        with self._conn_lock:
+            return sum(1 for busy in self._connections.values() if busy)
+
+    def close_idle_connections(self, *, timeout: float = 5.0) -> None:
+        """Close keep-alive connections waiting for a next request; let requests in
+        progress answer first (they close their connection once `stopping` is set)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._conn_lock:
+                idle = [c for c, busy in self._connections.items() if not busy]
+                remaining = len(self._connections)
+            for conn in idle:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            if not remaining or time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
 
 
 class FakeGCE:
@@ -170,7 +195,8 @@ class FakeGCE:
 
     def start(self) -> FakeGCE:
         self._server = _Server(self._address, self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # a short poll interval keeps stop() quick (shutdown waits for one poll)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="fake-gce", daemon=True)
         self._thread.start()
         log.info("fake_gce_started url=%s project=%s", self.url, self.project)
@@ -179,9 +205,10 @@ class FakeGCE:
     def stop(self) -> None:
         if self._server is None:
             return
+        self._server.stopping = True
         self.operations.stop()
         self._server.shutdown()
-        self._server.close_connections()
+        self._server.close_idle_connections()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -193,6 +220,10 @@ class FakeGCE:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def requests_in_progress(self) -> int:
+        """Requests being served right now (e.g. operation waits that block)."""
+        return self._server.busy() if self._server is not None else 0
 
     # -- call log ---------------------------------------------------------------------------
 
