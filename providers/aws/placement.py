@@ -166,18 +166,21 @@ class PlacementResolver:
             {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
         return {i["InstanceId"]: i for r in reservations for i in r.get("Instances", [])}
 
-    def node_groups(self, instances: dict[str, dict]) -> tuple[str, ...]:  # type: ignore[type-arg]
+    def node_groups(self, instances: dict[str, dict], *,  # type: ignore[type-arg]
+                    also: Sequence[str] = ()) -> tuple[tuple[str, ...], list[dict]]:  # type: ignore[type-arg]
         """The nodes' security groups: configured, else the cluster-tagged group of each
-        instance (or its only group), as cloud-provider-aws chooses them."""
+        instance (or its only group), as cloud-provider-aws chooses them. Also returns
+        the descriptions read on the way (rules included, plus the groups `also` named,
+        e.g. the NLB's), so they need no second read."""
         if self._config.node_security_group_ids:
-            return tuple(self._config.node_security_group_ids)
+            return tuple(self._config.node_security_group_ids), []
         per_instance = {iid: [g["GroupId"] for g in inst.get("SecurityGroups", [])]
                         for iid, inst in instances.items()}
-        all_ids = sorted({g for groups in per_instance.values() for g in groups})
+        all_ids = sorted({g for groups in per_instance.values() for g in groups} | set(also))
         if not all_ids:
-            return ()
-        tags = {g["GroupId"]: tags_dict(g.get("Tags")) for g in self._aws.pages(
-            "ec2", "describe_security_groups", "SecurityGroups", GroupIds=all_ids)}
+            return (), []
+        described = self._aws.pages("ec2", "describe_security_groups", "SecurityGroups", GroupIds=all_ids)
+        tags = {g["GroupId"]: tags_dict(g.get("Tags")) for g in described}
         ours = cluster_tag(self._cluster)
         chosen: set[str] = set()
         for iid, groups in sorted(per_instance.items()):
@@ -192,7 +195,7 @@ class PlacementResolver:
             else:
                 log.warning("event=node_sg_unknown instance=%s groups=%s hint=tag one %s",
                             iid, ",".join(groups), ours)
-        return tuple(sorted(chosen))
+        return tuple(sorted(chosen)), described
 
     def vpc_cidrs(self) -> tuple[str, ...]:
         vpcs = self._aws.call("ec2", "describe_vpcs", VpcIds=[self._config.vpc_id]).get("Vpcs", [])

@@ -159,14 +159,18 @@ class AWSProvider:
         for missing in sorted(set(instance_ids) - set(instances)):
             log.warning("event=target_unknown service=%s instance=%s", ref.key, missing)
         node_groups: tuple[str, ...] = ()
+        known: list[dict] = []  # type: ignore[type-arg]  # groups already described
         vpc_cidrs: tuple[str, ...] = ()
         if self._settings.manage_node_rules:
-            node_groups = self._placement.node_groups(instances)
+            node_groups, known = self._placement.node_groups(
+                instances, also=lb.security_groups if lb else ())
             if self._settings.mode is SecurityGroupMode.NODES:
                 vpc_cidrs = self._placement.vpc_cidrs()
 
         sg_name = security_group_name(ref)
-        groups = self._observer.security_groups([*(lb.security_groups if lb else ()), *node_groups])
+        have = {g["GroupId"] for g in known}
+        groups = known + self._observer.security_groups(
+            [g for g in (*(lb.security_groups if lb else ()), *node_groups) if g not in have])
         frontend = next((g for g in groups if g["GroupName"] == sg_name
                          and g.get("VpcId", self.config.vpc_id) == self.config.vpc_id), None)
         wants_frontend = self._settings.mode is SecurityGroupMode.LOAD_BALANCER and not opts.security_groups

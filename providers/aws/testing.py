@@ -14,6 +14,7 @@ cluster, and EC2 instances for the backends (created on demand).
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from collections.abc import Iterator
@@ -239,6 +240,8 @@ def demo_cloud(cluster: str, nodes: list[tuple[str, str]]) -> Iterator[DemoCloud
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    # one access-log line per AWS call would drown the demo's own output
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with _quick_moto():
         server.start()
         try:

@@ -1,0 +1,44 @@
+"""How many AWS calls the provider makes: create, unchanged resync, node change.
+
+Exact counts on purpose: a change here is a change in what an account's API budget pays
+per Service, and should be noticed (and the numbers in docs/providers/aws.md updated).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tests.providers.aws.conftest import Harness, tcp
+
+
+def _count(aws: Harness) -> tuple[int, int]:
+    return aws.recorder.count(), aws.recorder.mutations()
+
+
+def test_two_port_service_create_resync_and_node_change(aws: Harness) -> None:
+    provider = aws.provider()
+    spec = aws.spec(listeners=(tcp(80, 30080), tcp(443, 30443)), nodes=3)
+
+    provider.ensure(spec)
+    created = _count(aws)
+    # 1 SG + 2 SG rule batches (ours, nodes') + 1 NLB + 2 groups + 2 listeners + 2 registrations
+    assert created[1] == 10
+    # reads: the NLB, instances, node groups, our group by name, subnets, and each target
+    # group by name (to adopt leftovers of an interrupted create)
+    assert created[0] - created[1] == 7
+
+    aws.recorder.reset()
+    provider.ensure(spec)
+    # unchanged resync, reads only: NLB, target groups, tags, attributes, listeners,
+    # 2 x (group attributes, target health), instances, security groups, subnets
+    assert _count(aws) == (12, 0)
+
+    aws.recorder.reset()
+    provider.update_backends(dataclasses.replace(spec, backends=aws.fake.backends(4)[1:]))
+    # DescribeLoadBalancers, DescribeTargetGroups, DescribeTags, 2 x DescribeTargetHealth,
+    # then one RegisterTargets and one DeregisterTargets per target group
+    assert _count(aws) == (9, 4)
+
+    aws.recorder.reset()
+    provider.update_backends(dataclasses.replace(spec, backends=aws.fake.backends(4)[1:]))
+    assert _count(aws) == (5, 0)
