@@ -311,14 +311,10 @@ def _plugin(name: str) -> provider_registry.ProviderPlugin:
     if name in broken:
         raise ConfigError([("provider", f"provider {name!r} is installed but fails to load "
                                         f"({broken[name]})")])
-    try:
-        return provider_registry.load_plugin(name)
-    except provider_registry.UnknownProviderError as exc:
-        raise ConfigError([("provider", str(exc))]) from None
-    except Exception:  # the registry itself trips on a broken plugin: say it ourselves
-        known = ", ".join(sorted(plugins)) or "none"
-        raise ConfigError([("provider", f"no provider named {name!r} is installed "
-                                        f"(installed: {known})")]) from None
+    known = ", ".join(sorted(plugins)) or "none"
+    raise ConfigError([("provider", f"no provider named {name!r} is installed "
+                                    f"(installed: {known}); a cloud's provider comes with its "
+                                    f"extra, e.g. pip install 'cloud-lb[{name}]'")])
 
 
 def parse_config(source: str | Mapping[str, Any], *, filename: str = "<config>") -> Config:

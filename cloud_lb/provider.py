@@ -195,8 +195,8 @@ def available_plugins() -> dict[str, ProviderPlugin]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             plugin = ep.load()
-        except ImportError:
-            continue  # the provider's cloud SDK (an optional extra) is not installed
+        except Exception:  # noqa: BLE001 - a broken or extra-less plugin must not hide the rest
+            continue  # most often: the provider's cloud SDK (an optional extra) is missing
         if not isinstance(plugin, ProviderPlugin):
             raise TypeError(f"entry point {ep.name!r} in {ENTRY_POINT_GROUP} is not a ProviderPlugin")
         plugins[ep.name] = plugin
