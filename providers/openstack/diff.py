@@ -189,6 +189,19 @@ def member_steps(observed: ObservedLB, desired: DesiredLB) -> list[Step]:
     return steps
 
 
+def member_steps_by_pool_name(observed: ObservedLB, desired: DesiredLB) -> list[Step] | None:
+    """member_steps without the listeners: pools matched by our pool names. None when a
+    wanted pool is not found by name (e.g. an adopted load balancer not yet converged)."""
+    by_name = {p.name: p for p in observed.pools}
+    steps = []
+    for li in desired.listeners:
+        pool = by_name.get(li.pool.name)
+        if pool is None:
+            return None
+        steps.extend(_member_steps(pool, li.pool, list(desired.child_tags)))
+    return steps
+
+
 def _listener_steps(have: ObservedListener, want: DesiredListener) -> list[Step]:
     target = want.updatable()
     current = {"name": have.name,

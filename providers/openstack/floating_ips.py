@@ -88,9 +88,11 @@ class FloatingIPs:
                        f"on network {wanted.network_id}")]
 
     # -- ensure ----------------------------------------------------------------------
-    def ensure(self, ref: LBRef, vip_port_id: str, wanted: Wanted) -> str | None:
-        """The public address for the status (None for an internal load balancer)."""
-        current = self.attached(vip_port_id)
+    def ensure(self, ref: LBRef, vip_port_id: str, wanted: Wanted, *,
+               fresh_port: bool = False) -> str | None:
+        """The public address for the status (None for an internal load balancer).
+        `fresh_port`: the VIP port was just created, nothing can be attached to it yet."""
+        current = None if fresh_port else self.attached(vip_port_id)
         if not wanted.public:
             if current is not None:
                 self._let_go(ref, current, keep=False)

@@ -34,7 +34,9 @@ from providers.openstack.annotations import ServiceOptions
 from providers.openstack.calls import Cloud
 from providers.openstack.config import OpenStackConfig
 from providers.openstack.connection import connect
-from providers.openstack.diff import ObservedLB, Step, diff, immutable_conflicts, member_steps
+from providers.openstack.diff import (
+    ObservedLB, Step, diff, immutable_conflicts, member_steps, member_steps_by_pool_name,
+)
 from providers.openstack.floating_ips import FloatingIPs, Wanted
 from providers.openstack.observe import lb_summary, observe
 from providers.openstack.render import DesiredLB, Placement, render
@@ -250,7 +252,7 @@ class OpenStackProvider:
             steps = diff(observed, desired)
             self._apply(ref, lb.id, steps)
             healthy = None if steps else _healthy(observed)
-        address = self.fips.ensure(ref, observed.vip_port_id, wanted)
+        address = self.fips.ensure(ref, observed.vip_port_id, wanted, fresh_port=fresh)
         return self._status(ref, observed, address or observed.vip_address, options,
                             healthy, total=len({b.address for b in spec.backends}),
                             listeners=tuple(li.name for li in desired.listeners))
@@ -263,8 +265,13 @@ class OpenStackProvider:
             raise PendingError(f"no load balancer yet for {ref.key}; ensure creates it",
                                retry_after=self.config.pending_retry_seconds)
         lb = self._settled(ref, lb)
-        observed = observe(self.cloud, lb, ref.uid, with_monitors=False)
-        self._apply(ref, lb.id, member_steps(observed, desired))
+        # our pools carry our names: no need to read the listeners to find them
+        observed = observe(self.cloud, lb, ref.uid, with_listeners=False, with_monitors=False)
+        steps = member_steps_by_pool_name(observed, desired)
+        if steps is None:
+            observed = observe(self.cloud, lb, ref.uid, with_monitors=False)
+            steps = member_steps(observed, desired)
+        self._apply(ref, lb.id, steps)
 
     def delete(self, ref: LBRef) -> None:
         lb = self._find(ref)
@@ -290,13 +297,13 @@ class OpenStackProvider:
 
     # -- helpers ---------------------------------------------------------------------
     def _apply(self, ref: LBRef, lb_id: str, steps: list[Step]) -> None:
+        """One write per step, waiting for ACTIVE between writes (Octavia refuses a write
+        while PENDING_*). Not after the last: the next reconcile waits if it must."""
         for index, step in enumerate(steps):
             if index:
                 self._settled(ref, self._wait_active(ref, lb_id))
             self._write(step)
             log.info("load balancer step key=%s change=%s", ref.key, step.change)
-        if steps:
-            self._settled(ref, self._wait_active(ref, lb_id))
 
     def _write(self, step: Step) -> None:
         op, target, body = step.op, step.target, step.body

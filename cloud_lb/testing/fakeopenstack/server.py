@@ -151,7 +151,7 @@ class FakeOpenStack:
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeOpenStack:
         self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.1},
+                                        kwargs={"poll_interval": 0.02},
                                         name="fakeopenstack", daemon=True)
         self._thread.start()
         return self
