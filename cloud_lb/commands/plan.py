@@ -14,14 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cloud_lb.commands.inventory import read_managed
-    from cloud_lb.commands.wiring import build_api, build_provider
-    from cloud_lb.config import ConfigError, load_config
+    from cloud_lb.commands.wiring import build_api, build_provider, load_config_or_exit
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"invalid config {args.config}:\n{exc}")
-        return 2
+    config = load_config_or_exit(args.config)
     provider = build_provider(config)
     try:
         managed = read_managed(build_api(args.kubeconfig), config.translate_settings(),

@@ -36,15 +36,10 @@ def render_table(rows: list[tuple[str, ...]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from cloud_lb.commands.inventory import read_managed
-    from cloud_lb.commands.wiring import build_api, build_provider
-    from cloud_lb.config import ConfigError, load_config
+    from cloud_lb.commands.wiring import build_api, build_provider, load_config_or_exit
     from cloud_lb.kube.client import EVENTS
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"invalid config {args.config}:\n{exc}")
-        return 2
+    config = load_config_or_exit(args.config)
     api = build_api(args.kubeconfig)
     provider = build_provider(config)
     try:

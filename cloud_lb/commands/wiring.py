@@ -13,6 +13,16 @@ if TYPE_CHECKING:
     from cloud_lb.kube.client import KubeAPI
 
 
+def load_config_or_exit(path: str) -> Config:
+    """The validated config; on errors print each (naming its field) and exit 2."""
+    from cloud_lb.config import ConfigError, load_config
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"invalid config {path}:\n{exc}")
+        raise SystemExit(2) from None
+
+
 def build_provider(config: Config, recorder: CallRecorder | None = None) -> LoadBalancerProvider:
     plugin = load_plugin(config.provider)
     context = ProviderContext(cluster_name=config.cluster_name,
