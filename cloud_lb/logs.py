@@ -35,10 +35,11 @@ RESERVED = frozenset({"time", "level", "logger", "msg", "thread", "exc"})
 
 
 def register_secret(value: str | None) -> None:
-    """Never print `value` (a password, key, token) in any log line."""
+    """Never print `value` (a password, key, token) in any log line, also not in the
+    escaped forms `%r` or JSON would give it (quotes, backslashes, control characters)."""
     if value and len(value) >= 4:
         with _secrets_lock:
-            _secrets.add(value)
+            _secrets.update({value, repr(value)[1:-1], json.dumps(value)[1:-1]})
 
 
 def redact(text: str) -> str:

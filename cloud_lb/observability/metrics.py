@@ -141,9 +141,13 @@ class _LiveGauges(Collector):
                      "Age of the longest reconcile in progress (0 when idle)",
                      q.longest_running())
         managed = GaugeMetricFamily(f"{PREFIX}_managed_load_balancers",
-                                    "Load balancers this replica manages (0 on a standby)",
+                                    "Load balancers this replica has ensured and not deleted (0 on a standby)",
                                     labels=["provider"])
-        managed.add_metric([self.provider_name], len(c.reconciler.managed_keys()))
+        # records with a status: a Service only ever rejected as invalid has no LB
+        reconciler = c.reconciler
+        count = sum(1 for key in reconciler.managed_keys()
+                    if (record := reconciler.record(key)) is not None and record.status is not None)
+        managed.add_metric([self.provider_name], count)
         yield managed
         yield _gauge("leader", "1 while this replica leads (reconciles), else 0",
                      1.0 if self.is_leader() else 0.0)

@@ -124,6 +124,9 @@ class RunProcess:
             self.proc.stdout.close()
         self._log.close()
 
-    def logs(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-6000:]
+    def logs(self, tail: int | None = 6000) -> str:
+        """The process's log (stderr), its last `tail` characters by default."""
+        if not self._log.closed:
+            self._log.flush()
+        text = self.log_path.read_text(errors="replace")
+        return text[-tail:] if tail else text
