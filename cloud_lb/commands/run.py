@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, on_signal)
 
     recorder = CallRecorder()
+    if os.environ.get("CLOUD_LB_TEST_CRASH_AFTER_MUTATION") or os.environ.get(
+            "CLOUD_LB_TEST_MUTATION_LOG"):
+        from cloud_lb.testing import crashpoints  # test-only: the reliability suite's kills
+        crashpoints.install(recorder)
     provider = build_provider(config, recorder)
     api = build_api(args.kubeconfig)
     controller = build_controller(config, api=api, provider=provider)
