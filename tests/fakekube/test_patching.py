@@ -18,7 +18,7 @@ from tests.fakekube.conftest import FULL, expect_api_error
 
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
-EXAMPLES = 300 if FULL else 40
+EXAMPLES = 300 if FULL else 25
 
 
 def _node(core: k8s.CoreV1Api) -> Any:

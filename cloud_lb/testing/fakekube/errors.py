@@ -93,7 +93,8 @@ def conflict(resource: str, group: str, name: str, why: str) -> ApiError:
     )
 
 
-STALE_OBJECT = "the object has been modified; please apply your changes to the latest version and try again"
+STALE_OBJECT = ("the object has been modified; please apply your changes to the latest version "
+                "and try again")
 
 
 def bad_request(message: str) -> ApiError:
@@ -184,8 +185,8 @@ class FieldErrors:
 
     def not_supported(self, path: str, value: Any, supported: list[str]) -> None:
         valid = ", ".join(json.dumps(s) for s in supported)
-        self.errors.append(FieldError("FieldValueNotSupported", path,
-                                      f"Unsupported value: {_render(value)}: supported values: {valid}"))
+        body = f"Unsupported value: {_render(value)}: supported values: {valid}"
+        self.errors.append(FieldError("FieldValueNotSupported", path, body))
 
     def too_long(self, path: str, limit: int) -> None:
         self.errors.append(FieldError("FieldValueTooLong", path,

@@ -70,7 +70,8 @@ class Faults:
         """Delay every matching request by `seconds` (before it is served)."""
         with self._lock:
             self._latency.append(_Latency(resource, verb, seconds))
-        log.info("event=fakekube_fault fault=latency seconds=%s resource=%s verb=%s", seconds, resource, verb)
+        log.info("event=fakekube_fault fault=latency seconds=%s resource=%s verb=%s",
+                 seconds, resource, verb)
 
     def fail_next(self, n: int, status: int = 500, resource: str | None = None,
                   verb: str | None = None) -> None:

@@ -84,7 +84,8 @@ class KubeHandler(BaseHTTPRequestHandler):
         except ApiError as exc:
             reply = Reply(exc.code, exc.status(), exc.headers)
         except Exception as exc:  # a bug in the fake: answer 500, keep serving
-            log.exception("event=fakekube_internal_error method=%s path=%s", self.command, self.path)
+            log.exception("event=fakekube_internal_error method=%s path=%s",
+                          self.command, self.path)
             reply = Reply(500, errors.internal(f"fake-kube internal error: {exc!r}").status())
         if isinstance(reply, WatchReply):
             self._stream(api, reply)

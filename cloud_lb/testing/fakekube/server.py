@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+import socketserver
 import tempfile
 import threading
 import time
@@ -43,6 +44,13 @@ class KubeHTTPServer(ThreadingHTTPServer):
         self.bookmark_interval = bookmark_interval
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._connections_lock = threading.Lock()
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind would resolve the host name (socket.getfqdn), which can
+        # stall on a machine without working reverse DNS; the name is never used here
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(target=self._process, args=(request, client_address),
@@ -120,7 +128,7 @@ class FakeKubeServer:
         else:
             path = self._kubeconfig_path
         self.kubeconfig = str(write_kubeconfig(path, self.url))
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name=f"fakekube-{port}", daemon=True)
         self._thread.start()
         log.info("event=fakekube_started url=%s kubeconfig=%s", self.url, self.kubeconfig)

@@ -66,7 +66,8 @@ def externally_accessible(spec: Spec) -> bool:
 
 
 def _node_ports(spec: Spec) -> list[int]:
-    return [p["nodePort"] for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("nodePort")]
+    return [p["nodePort"] for p in spec.get("ports") or []
+            if isinstance(p, dict) and p.get("nodePort")]
 
 
 def _all_ports(spec: Spec) -> set[int]:
@@ -285,7 +286,8 @@ def _check_load_balancer(spec: Spec, old: Spec | None, meta: dict[str, Any],
             errs.forbidden("spec.loadBalancerClass",
                            "may only be used when `type` is 'LoadBalancer'")
         else:
-            problem = qualified_name_problem(lb_class) if isinstance(lb_class, str) else "must be a string"
+            problem = (qualified_name_problem(lb_class) if isinstance(lb_class, str)
+                       else "must be a string")
             if problem:
                 errs.invalid("spec.loadBalancerClass", lb_class, problem)
     if old is not None and is_lb and old.get("type") == "LoadBalancer" and \
@@ -314,7 +316,8 @@ def validate_spec(spec: Spec, old: Spec | None, meta: dict[str, Any], errs: Fiel
     _check_ips(spec, old, errs)
     _check_load_balancer(spec, old, meta, errs)
     if spec.get("sessionAffinity") not in ("None", "ClientIP"):
-        errs.not_supported("spec.sessionAffinity", spec.get("sessionAffinity"), ["ClientIP", "None"])
+        errs.not_supported("spec.sessionAffinity", spec.get("sessionAffinity"),
+                           ["ClientIP", "None"])
     if spec.get("internalTrafficPolicy") not in (None, "Cluster", "Local"):
         errs.not_supported("spec.internalTrafficPolicy", spec["internalTrafficPolicy"],
                            ["Cluster", "Local"])

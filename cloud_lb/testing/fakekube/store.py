@@ -16,8 +16,6 @@ in its `Strategy` (`strategies.py`, `services.py`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import logging
@@ -31,7 +29,14 @@ from typing import Any
 from cloud_lb.testing.fakekube import errors
 from cloud_lb.testing.fakekube.allocators import IPAllocator, PortAllocator
 from cloud_lb.testing.fakekube.conversion import to_external, to_stored
-from cloud_lb.testing.fakekube.errors import ApiError, FieldErrors
+from cloud_lb.testing.fakekube.errors import FieldErrors
+from cloud_lb.testing.fakekube.listing import (
+    decode_continue,
+    list_resource_version,
+    page,
+    parse_rv,
+    snapshot,
+)
 from cloud_lb.testing.fakekube.patching import apply_patch
 from cloud_lb.testing.fakekube.resources import RESOURCES, ResourceType, namespace_resource
 from cloud_lb.testing.fakekube.services import ServiceStrategy
@@ -125,77 +130,18 @@ class Store:
         match: str | None = None,
     ) -> tuple[list[dict[str, Any]], int, str | None, int | None]:
         """(items, list resourceVersion, continue token, remainingItemCount)."""
-        rt = flt.rt
         with self.lock:
             start: ObjKey | None = None
             if continue_token:
-                snap_rv, start = _decode_continue(continue_token)
-                if snap_rv < self._compacted_rv:
-                    raise errors.gone(
-                        "The provided continue parameter is too old to display a consistent "
-                        "list result. You can start a new list without the continue parameter.")
+                snap_rv, start = decode_continue(continue_token, compacted=self._compacted_rv)
             else:
-                snap_rv = self._list_rv(resource_version, match, limit)
-            objects = self._snapshot(rt.key, snap_rv)
-            keys = sorted(k for k in objects if (flt.namespace is None or k[0] == flt.namespace)
-                          and (start is None or k > start))
-            items: list[dict[str, Any]] = []
-            token, remaining = None, None
-            selective = bool(flt.labels.requirements or flt.fields.terms)
-            for n, key in enumerate(keys):
-                obj = objects[key]
-                if not flt.matches(obj):
-                    continue
-                if limit and len(items) == limit:
-                    token = _encode_continue(snap_rv, (items[-1]["metadata"].get("namespace", ""),
-                                                       items[-1]["metadata"]["name"]))
-                    if not selective:
-                        remaining = len(keys) - n
-                    break
-                items.append(obj)
+                snap_rv = list_resource_version(resource_version, match, limit,
+                                                current=self._rv, compacted=self._compacted_rv)
+            objects = snapshot(self._objects[flt.rt.key], self._history, flt.rt.key, snap_rv,
+                               self._rv)
+            items, token, remaining = page(objects, flt, start=start, limit=limit,
+                                           snapshot_rv=snap_rv)
             return items, snap_rv, token, remaining
-
-    def _list_rv(self, resource_version: str | None, match: str | None, limit: int) -> int:
-        if match and not resource_version:
-            raise errors.bad_request(
-                "resourceVersionMatch is forbidden unless resourceVersion is provided")
-        if match not in (None, "", "NotOlderThan", "Exact"):
-            raise errors.bad_request(f'resourceVersionMatch: Unsupported value: "{match}": '
-                                     f'supported values: "Exact", "NotOlderThan"')
-        if not resource_version or resource_version == "0":
-            return self._rv
-        wanted = parse_rv(resource_version)
-        if wanted > self._rv:
-            raise ApiError(504, "Timeout",
-                           f"Too large resource version: {wanted}, current: {self._rv}",
-                           details={"causes": [{"reason": "ResourceVersionTooLarge",
-                                                "message": "Too large resource version"}],
-                                    "retryAfterSeconds": 1})
-        exact = match == "Exact" or (not match and limit > 0)
-        if not exact:
-            return self._rv  # NotOlderThan: the current state is never older
-        if wanted < self._compacted_rv:
-            raise errors.gone("The resourceVersion for the provided list is too old.")
-        return wanted
-
-    def _snapshot(self, key: str, rv: int) -> dict[ObjKey, dict[str, Any]]:
-        """The objects of one storage key as they were at resourceVersion `rv`."""
-        live = self._objects[key]
-        if rv >= self._rv:
-            return live
-        state = dict(live)
-        for change in reversed(self._history):
-            if change.rv <= rv:
-                break
-            if change.storage != key:
-                continue
-            meta = change.obj["metadata"]
-            obj_key = (meta.get("namespace", ""), meta["name"])
-            if change.type == "ADDED":
-                state.pop(obj_key, None)
-            else:
-                state[obj_key] = change.prev  # type: ignore[assignment]
-        return state
 
     # --- writing ---------------------------------------------------------------------
 
@@ -520,26 +466,3 @@ class Store:
 
 
 _DEFAULT_STRATEGY = Strategy()
-
-
-def parse_rv(value: str) -> int:
-    try:
-        rv = int(value)
-    except ValueError:
-        raise errors.bad_request(f'invalid resource version "{value}"') from None
-    if rv < 0:
-        raise errors.bad_request(f'invalid resource version "{value}"')
-    return rv
-
-
-def _encode_continue(rv: int, start: ObjKey) -> str:
-    raw = json.dumps({"v": "fakekube/1", "rv": rv, "start": list(start)}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_continue(token: str) -> tuple[int, ObjKey]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), (str(data["start"][0]), str(data["start"][1]))
-    except (ValueError, KeyError, IndexError, TypeError, binascii.Error):
-        raise errors.bad_request(f"continue key is not valid: {token!r}") from None
