@@ -96,3 +96,19 @@ def local_spec(lb_ref: LBRef, backends: list[Backend], hc_node_port: int = 32000
 
 def by_name(fake: FakeGCE, collection: str) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in fake.resources(collection)}
+
+
+T = Any
+
+
+def until_done(call: Callable[[], T], *, attempts: int = 30) -> T:
+    """Call again while the provider says PendingError, as the work queue would requeue
+    (a short operation deadline on a loaded machine may need more than one pass)."""
+    from cloud_lb.provider import PendingError
+
+    for _ in range(attempts - 1):
+        try:
+            return call()
+        except PendingError:
+            continue
+    return call()

@@ -9,7 +9,7 @@ from cloud_lb.model import Backend
 from cloud_lb.provider import CallRecorder, PendingError
 from cloud_lb.testing.fakegce import FakeGCE
 from providers.gcp.provider import GCPProvider
-from tests.providers.gcp.conftest import ProviderFactory, ref, spec
+from tests.providers.gcp.conftest import ProviderFactory, ref, spec, until_done
 
 LB_COLLECTIONS = ("addresses", "forwardingRules", "regionBackendServices", "regionHealthChecks",
                   "firewalls", "instanceGroups")
@@ -53,14 +53,14 @@ def test_a_slow_rule_deletion_blocks_the_backend_service_until_it_is_done(
     is still referenced; each call requeues until the cloud has caught up."""
     provider = make_provider(operationDeadlineSeconds=0.3)
     lb_ref = ref()
-    provider.ensure(spec(lb_ref, nodes))
+    until_done(lambda: provider.ensure(spec(lb_ref, nodes)))
     fake.operations.hold()
     with pytest.raises(PendingError, match="still"):
         provider.delete(lb_ref)
     with pytest.raises(PendingError, match="resourceNotReady"):
         provider.delete(lb_ref)
     fake.operations.release()
-    provider.delete(lb_ref)
+    until_done(lambda: provider.delete(lb_ref))
     assert _left(fake) == {}
 
 

@@ -9,7 +9,7 @@ from cloud_lb.provider import CallRecorder, CloudError, PendingError
 from cloud_lb.testing.fakegce import FakeGCE
 from providers.gcp import naming
 from providers.gcp.provider import GCPProvider
-from tests.providers.gcp.conftest import ProviderFactory, by_name, ref, spec
+from tests.providers.gcp.conftest import ProviderFactory, by_name, ref, spec, until_done
 
 
 def _resource_names(fake: FakeGCE) -> list[str]:
@@ -52,7 +52,7 @@ def test_a_slow_operation_requeues_instead_of_blocking_and_the_next_call_finishe
     with pytest.raises(PendingError):  # still running: the name is taken, nothing duplicated
         provider.ensure(spec(lb_ref, nodes))
     fake.operations.release()
-    status = provider.ensure(spec(lb_ref, nodes))
+    status = until_done(lambda: provider.ensure(spec(lb_ref, nodes)))
     assert status.ingress
     assert provider.plan(spec(lb_ref, nodes)) == []
     assert len(fake.resources("instanceGroups")) == 3

@@ -15,12 +15,14 @@ from cloud_lb.provider import InvalidSpecError
 from providers.gcp import annotations, diff, naming, render
 from tests.providers.gcp.conftest import ref, spec
 
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 EXAMPLES = 500 if os.environ.get("CLOUD_LB_FULL") == "1" else 50
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(cluster=st.text(min_size=1, max_size=200), uid=st.text(min_size=1, max_size=80),
-       namespace=st.text(min_size=1, max_size=63), name=st.text(min_size=1, max_size=63))
+       namespace=st.from_regex(DNS_LABEL, fullmatch=True),
+       name=st.from_regex(DNS_LABEL, fullmatch=True))
 def test_every_generated_name_is_a_valid_gce_name_and_descriptions_round_trip(
         cluster: str, uid: str, namespace: str, name: str) -> None:
     lb_ref = LBRef(cluster=cluster, kind=ObjectKind.SERVICE, namespace=namespace, name=name, uid=uid)
