@@ -21,7 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from cloud_lb.model import (
-    Backend, HealthCheck, HealthCheckProtocol, LBRef, Listener, LoadBalancerSpec, ObjectKind,
+    Backend,
+    HealthCheck,
+    HealthCheckProtocol,
+    LBRef,
+    Listener,
+    LoadBalancerSpec,
+    ObjectKind,
     Protocol,
 )
 from cloud_lb.provider import ProviderContext

@@ -11,7 +11,6 @@ import importlib.util
 from typing import Any
 
 from cloud_lb.provider import ProviderContext, ProviderPlugin
-
 from providers.openstack.config import OpenStackConfig
 
 if importlib.util.find_spec("openstack") is None:

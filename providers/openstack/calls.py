@@ -25,7 +25,6 @@ from keystoneauth1 import exceptions as ksa_exc
 from openstack import exceptions as os_exc
 
 from cloud_lb.provider import CallRecorder, CloudError, PendingError
-
 from providers.openstack.config import OpenStackConfig
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloud_lb.provider import Change
-
 from providers.openstack.render import DesiredLB, DesiredListener, DesiredPool, l4
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from cloud_lb.model import LBRef
 from cloud_lb.provider import Change, CloudError
-
 from providers.openstack import naming
 from providers.openstack.calls import Cloud
 from providers.openstack.config import OpenStackConfig

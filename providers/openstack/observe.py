@@ -14,7 +14,11 @@ from typing import Any
 from providers.openstack import naming
 from providers.openstack.calls import Cloud
 from providers.openstack.diff import (
-    ObservedLB, ObservedListener, ObservedMember, ObservedMonitor, ObservedPool,
+    ObservedLB,
+    ObservedListener,
+    ObservedMember,
+    ObservedMonitor,
+    ObservedPool,
 )
 
 TIMEOUT_KEYS = ("timeout_client_data", "timeout_member_connect", "timeout_member_data",

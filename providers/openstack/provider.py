@@ -25,17 +25,26 @@ from typing import Any
 
 from cloud_lb.model import IngressPoint, IPMode, LBRef, LoadBalancerSpec, LoadBalancerStatus
 from cloud_lb.provider import (
-    Capabilities, Change, CloudError, InvalidSpecError, OwnershipError, PendingError,
+    Capabilities,
+    Change,
+    CloudError,
+    InvalidSpecError,
+    OwnershipError,
+    PendingError,
     ProviderContext,
 )
-
 from providers.openstack import annotations, naming
 from providers.openstack.annotations import ServiceOptions
 from providers.openstack.calls import Cloud
 from providers.openstack.config import OpenStackConfig
 from providers.openstack.connection import connect
 from providers.openstack.diff import (
-    ObservedLB, Step, diff, immutable_conflicts, member_steps, member_steps_by_pool_name,
+    ObservedLB,
+    Step,
+    diff,
+    immutable_conflicts,
+    member_steps,
+    member_steps_by_pool_name,
 )
 from providers.openstack.floating_ips import FloatingIPs, Wanted
 from providers.openstack.observe import lb_summary, observe
@@ -259,7 +268,7 @@ class OpenStackProvider:
 
     def update_backends(self, spec: LoadBalancerSpec) -> None:
         ref = spec.ref
-        options, desired = self._prepare(spec)
+        _, desired = self._prepare(spec)
         lb = self._find(ref)
         if lb is None or lb.provisioning_status in GONE:
             raise PendingError(f"no load balancer yet for {ref.key}; ensure creates it",

@@ -20,10 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloud_lb.model import (
-    HealthCheckProtocol, IPFamily, Listener, LoadBalancerSpec, Protocol, TrafficPolicy,
+    HealthCheckProtocol,
+    IPFamily,
+    Listener,
+    LoadBalancerSpec,
+    Protocol,
+    TrafficPolicy,
 )
 from cloud_lb.provider import InvalidSpecError
-
 from providers.openstack import naming
 from providers.openstack.annotations import ServiceOptions
 from providers.openstack.config import OpenStackConfig

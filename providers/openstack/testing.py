@@ -16,7 +16,6 @@ from cloud_lb.model import Backend, LBRef
 from cloud_lb.provider import CallRecorder, ProviderContext
 from cloud_lb.testing.conformance import ConformanceTarget, DemoCloud
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack import naming
 from providers.openstack.config import AuthConfig, OpenStackConfig
 from providers.openstack.provider import OpenStackProvider

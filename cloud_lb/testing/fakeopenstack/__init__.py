@@ -10,4 +10,4 @@ helpers tests use to arrange a scene.
 from cloud_lb.testing.fakeopenstack.faults import Call, CallLog, Fault
 from cloud_lb.testing.fakeopenstack.server import OVH_FLAVORS, FakeOpenStack
 
-__all__ = ["OVH_FLAVORS", "Call", "CallLog", "Fault", "FakeOpenStack"]
+__all__ = ["OVH_FLAVORS", "Call", "CallLog", "FakeOpenStack", "Fault"]

@@ -70,7 +70,7 @@ def _stamp(resource: Resource) -> None:
     resource["revision_number"] = resource.get("revision_number", 0) + 1
 
 
-def register(router: Router, store: Store) -> None:  # noqa: C901 - a route table
+def register(router: Router, store: Store) -> None:
     def versions(req: Request) -> Response:
         return Response(200, {"versions": [{"status": "CURRENT", "id": "v2.0", "links": [
             {"href": f"{req.service_url}/v2.0/", "rel": "self"}]}]})

@@ -237,7 +237,7 @@ def _dependents(store: Store, collection: str, rid: str) -> list[Resource]:
 
 
 # -- routes ---------------------------------------------------------------------------
-def register(router: Router, store: Store) -> None:  # noqa: C901 - a route table
+def register(router: Router, store: Store) -> None:
     S = "load-balancer"
 
     def generic(collection: str, key: str, builder_name: str) -> None:

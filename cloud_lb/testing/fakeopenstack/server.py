@@ -23,12 +23,31 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cloud_lb.testing.fakeopenstack import (
-    barbican, keystone, neutron, nova, octavia_children, octavia_loadbalancers,
+    barbican,
+    keystone,
+    neutron,
+    nova,
+    octavia_children,
+    octavia_loadbalancers,
 )
 from cloud_lb.testing.fakeopenstack import octavia_model as om
-from cloud_lb.testing.fakeopenstack.faults import DEFAULT_MESSAGES, Call, CallLog, Fault, Faults, error_body
+from cloud_lb.testing.fakeopenstack.faults import (
+    DEFAULT_MESSAGES,
+    Call,
+    CallLog,
+    Fault,
+    Faults,
+    error_body,
+)
 from cloud_lb.testing.fakeopenstack.store import FakeClock, Resource, Store, new_id
-from cloud_lb.testing.fakeopenstack.wire import ApiError, Request, Response, Router, parse_query, split_service
+from cloud_lb.testing.fakeopenstack.wire import (
+    ApiError,
+    Request,
+    Response,
+    Router,
+    parse_query,
+    split_service,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +74,8 @@ class _Server(ThreadingHTTPServer):
     def _serve_one(self, request: Any, client_address: Any) -> None:
         try:
             self.finish_request(request, client_address)
-        except Exception:  # noqa: BLE001 - a broken client must not kill the server
-            pass
+        except Exception:  # a broken client connection must not kill the server
+            log.debug("fakeopenstack connection failed", exc_info=True)
         finally:
             self.shutdown_request(request)
             with self._conns_lock:
@@ -85,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the call log and the logger below replace stderr lines
 
     def _dispatch(self) -> None:
@@ -212,7 +231,7 @@ class FakeOpenStack:
             return Response(400, error_body(req.service, 400,
                                             f"Invalid input: missing or malformed "
                                             f"{exc}")), template
-        except Exception:  # noqa: BLE001 - an honest 500, with the traceback in the log
+        except Exception:
             log.exception("fakeopenstack handler failed path=%s", req.path)
             return Response(500, error_body(req.service, 500,
                                             "Internal Server Error")), template

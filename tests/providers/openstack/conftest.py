@@ -10,12 +10,18 @@ from typing import Any
 import pytest
 
 from cloud_lb.model import (
-    Backend, HealthCheck, HealthCheckProtocol, LBRef, Listener, LoadBalancerSpec, ObjectKind,
-    Protocol, TrafficPolicy,
+    Backend,
+    HealthCheck,
+    HealthCheckProtocol,
+    LBRef,
+    Listener,
+    LoadBalancerSpec,
+    ObjectKind,
+    Protocol,
+    TrafficPolicy,
 )
 from cloud_lb.provider import CallRecorder, ProviderContext
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack.provider import OpenStackProvider
 from providers.openstack.testing import fake_config
 
@@ -76,17 +82,20 @@ def backends(n: int) -> tuple[Backend, ...]:
                          provider_id=f"openstack:///server-{i}") for i in range(n))
 
 
+def build_spec(name: str = "web", *, nodes: int = 3,
+               listeners: tuple[Listener, ...] | None = None,
+               options: dict[str, str] | None = None, uid: str | None = None,
+               cluster: str = "prod", **fields: Any) -> LoadBalancerSpec:
+    ref = LBRef(cluster=cluster, kind=ObjectKind.SERVICE, namespace="default", name=name,
+                uid=uid or str(uuid.uuid4()))
+    return LoadBalancerSpec(ref=ref, listeners=listeners or three_ports(),
+                            backends=backends(nodes),
+                            options=tuple(sorted((options or {}).items())), **fields)
+
+
 @pytest.fixture
 def spec_for() -> Callable[..., LoadBalancerSpec]:
-    def build(name: str = "web", *, nodes: int = 3, listeners: tuple[Listener, ...] | None = None,
-              options: dict[str, str] | None = None, uid: str | None = None,
-              cluster: str = "prod", **fields: Any) -> LoadBalancerSpec:
-        ref = LBRef(cluster=cluster, kind=ObjectKind.SERVICE, namespace="default", name=name,
-                    uid=uid or str(uuid.uuid4()))
-        return LoadBalancerSpec(ref=ref, listeners=listeners or three_ports(),
-                                backends=backends(nodes),
-                                options=tuple(sorted((options or {}).items())), **fields)
-    return build
+    return build_spec
 
 
 def local_check(port: int = 32000) -> HealthCheck:

@@ -9,9 +9,7 @@ import pytest
 
 from cloud_lb.model import Protocol
 from cloud_lb.provider import InvalidSpecError
-
 from providers.openstack import annotations as a
-
 from tests.providers.openstack.conftest import listener
 
 GOOD = [

@@ -9,9 +9,7 @@ import pytest
 from cloud_lb.model import IPMode, Protocol, TrafficPolicy
 from cloud_lb.provider import InvalidSpecError
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack import annotations as a
-
 from tests.providers.openstack.conftest import listener, local_check
 
 TCP = (listener(80, 30080), listener(443, 30443))

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 
 from cloud_lb.provider import CallRecorder, CloudError, ProviderContext
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack import PLUGIN
 from providers.openstack.config import AuthConfig, OpenStackConfig
 from providers.openstack.provider import OpenStackProvider

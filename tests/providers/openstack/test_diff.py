@@ -6,15 +6,19 @@ from __future__ import annotations
 import dataclasses
 
 from cloud_lb.model import Protocol
-
 from providers.openstack import annotations as a
 from providers.openstack.config import OpenStackConfig
 from providers.openstack.diff import (
-    ObservedLB, ObservedListener, ObservedMember, ObservedMonitor, ObservedPool, diff,
-    immutable_conflicts, member_steps,
+    ObservedLB,
+    ObservedListener,
+    ObservedMember,
+    ObservedMonitor,
+    ObservedPool,
+    diff,
+    immutable_conflicts,
+    member_steps,
 )
 from providers.openstack.render import DesiredLB, Placement, render
-
 from tests.providers.openstack.conftest import backends, listener
 
 CONFIG = OpenStackConfig(subnet_id="sub")

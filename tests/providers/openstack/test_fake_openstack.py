@@ -9,7 +9,7 @@ import openstack
 import pytest
 from openstack import exceptions as os_exc
 
-from cloud_lb.testing.fakeopenstack import Fault, FakeOpenStack
+from cloud_lb.testing.fakeopenstack import FakeOpenStack, Fault
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_octavia_rejects_what_octavia_rejects(fake: FakeOpenStack, conn) -> None
                                                  timeout=3, max_retries=2)
     with pytest.raises(os_exc.BadRequestException, match="Validation failure: VIP must"):
         conn.load_balancer.create_load_balancer(name="novip")
-    with pytest.raises(os_exc.NotFoundException, match=f"Load Balancer nope not found."):
+    with pytest.raises(os_exc.NotFoundException, match="Load Balancer nope not found."):
         conn.load_balancer.get_load_balancer("nope")
 
 

@@ -11,7 +11,6 @@ import pytest
 from cloud_lb.model import LBRef
 from cloud_lb.provider import CloudError, OwnershipError
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack import annotations as a
 from providers.openstack import naming
 

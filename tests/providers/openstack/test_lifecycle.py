@@ -6,9 +6,7 @@ import dataclasses
 
 from cloud_lb.model import IPMode
 from cloud_lb.testing.fakeopenstack import FakeOpenStack
-
 from providers.openstack import naming
-
 from tests.providers.openstack.conftest import backends
 
 LB = "/v2/lbaas/loadbalancers"

@@ -10,10 +10,8 @@ import dataclasses
 import pytest
 
 from cloud_lb.provider import CloudError, InvalidSpecError, PendingError
-from cloud_lb.testing.fakeopenstack import Fault, FakeOpenStack
-
+from cloud_lb.testing.fakeopenstack import FakeOpenStack, Fault
 from providers.openstack import annotations as a
-
 from tests.providers.openstack.conftest import backends
 
 

@@ -8,12 +8,10 @@ import pytest
 
 from cloud_lb.model import HealthCheck, HealthCheckProtocol, IPFamily, Protocol, TrafficPolicy
 from cloud_lb.provider import InvalidSpecError
-
 from providers.openstack import annotations as a
 from providers.openstack import naming
 from providers.openstack.config import HealthMonitorConfig, OpenStackConfig
 from providers.openstack.render import Placement, render
-
 from tests.providers.openstack.conftest import listener, local_check
 
 CONFIG = OpenStackConfig(subnet_id="sub-vip")
