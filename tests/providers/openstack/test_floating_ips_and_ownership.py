@@ -10,7 +10,7 @@ import pytest
 
 from cloud_lb.model import LBRef
 from cloud_lb.provider import CloudError, OwnershipError
-from cloud_lb.testing.fakeopenstack import FakeOpenStack
+from cloud_lb.testing.fakeopenstack import FakeOpenStack, neutron
 from providers.openstack import annotations as a
 from providers.openstack import naming
 
@@ -86,6 +86,9 @@ def _foreign(fake: FakeOpenStack, ref: LBRef) -> None:
     other = LBRef("other-cluster", ref.kind, ref.namespace, ref.name, ref.uid)
     fake.plant_load_balancer(name=naming.lb_name(ref), tags=naming.lb_tags(other))
     fake.plant_floating_ip(tags=naming.floating_ip_tags(other))
+    with fake.store.lock:  # and a security group named the way OCCM names its own
+        neutron.make_security_group(fake.store, f"lb-sg-{ref.uid}-{ref.namespace}-{ref.name}",
+                                    tags=naming.child_tags(other))
 
 
 def test_another_clusters_look_alike_is_never_touched(fake: FakeOpenStack, provider,
