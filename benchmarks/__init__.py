@@ -1,0 +1,20 @@
+"""The cloud-lb benchmark harness (`python -m benchmarks`).
+
+One process tree on this machine:
+
+    parent (driver)  ── fake Kubernetes API server (threads), scenario driver, Service
+    │                   tracker (an informer that timestamps every address)
+    ├── cloud        ── the simulated cloud (`simcloud.SimCloud`) served by a
+    │                   multiprocessing manager: latency, async provisioning, token bucket
+    └── controller   ── cloud-lb itself (informers, work queue, workers) with the `sim`
+                        provider (or a real provider against its fake); a fresh process
+                        per start, so its peak RSS and CPU seconds are its own
+
+Module map: `simcloud` (the cloud and its manager), `simrender` (spec → cloud objects
+and the diff), `simprovider` (cloud-lb's model: fully-populated create, batch member
+update, never blocks a worker), `simupstream` (the anchor's model: step by step,
+waiting for ACTIVE after each write, one call per member), `child` / `procs` (the
+controller process and its handle), `cluster` (populating the fake API server),
+`tracker`, `clouds` (sim or a real provider's fake), `scenarios`, `bounds`, `results`,
+`report` (table, JSON, chart), `cli`.
+"""
