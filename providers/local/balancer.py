@@ -10,6 +10,10 @@ Source ranges are checked per TCP connection (at accept) and per UDP datagram: a
 source outside `effective_source_ranges` gets a reset (TCP) or silence (UDP). A change
 of ranges applies to new connections; established TCP connections are left alone
 (like a stateful cloud firewall).
+
+L7 (Ingress) load balancers bind HTTP/HTTPS listeners (`http.HttpListener`) that route
+by `routes` and terminate TLS with `tls` (an `SniStore`). Their nodes are health-checked
+per backend Service (each `L7Backend.health_check`), not per listener.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ import ipaddress
 import logging
 from collections.abc import Iterator
 
-from cloud_lb.model import Backend, Listener, Protocol
+from cloud_lb.model import Backend, HealthCheck, L7Backend, Listener, Protocol, TLSCert
 from providers.local.config import HealthCheckOverrides
 from providers.local.health import HealthMonitor
+from providers.local.http import HttpListener
+from providers.local.routing import RouteTable
 from providers.local.steps import ListenerKey, listener_key
 from providers.local.tcp import TcpListener
+from providers.local.tls import SniStore
 from providers.local.udp import UdpListener
+
+_L7 = (Protocol.HTTP, Protocol.HTTPS)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +50,10 @@ class Balancer:
         self.source_ranges: tuple[str, ...] = ()
         self._networks: tuple[Network, ...] = ()
         self.health = HealthMonitor(lb=provider_id, overrides=overrides)
-        self.listeners: dict[ListenerKey, TcpListener | UdpListener] = {}
+        self.listeners: dict[ListenerKey, TcpListener | UdpListener | HttpListener] = {}
+        self.routes = RouteTable()
+        self.l7 = False  # set by the first set_routes: this balancer serves an Ingress
+        self.tls = SniStore()
         self._connect_timeout = connect_timeout
         self._udp_idle_timeout = udp_idle_timeout
 
@@ -55,9 +67,20 @@ class Balancer:
         self.backends = backends
         self._refresh_health()
 
+    def set_routes(self, routes: RouteTable) -> None:
+        self.routes = routes
+        self.l7 = True
+        self._refresh_health()
+
+    def set_certificates(self, certs: tuple[TLSCert, ...]) -> None:
+        """In place: the next TLS handshake gets the new certificates."""
+        self.tls.update(certs)
+
     async def bind(self, listener: Listener) -> None:
-        server: TcpListener | UdpListener
-        if listener.protocol is Protocol.UDP:
+        server: TcpListener | UdpListener | HttpListener
+        if listener.protocol in _L7:
+            server = HttpListener(self, listener, connect_timeout=self._connect_timeout)
+        elif listener.protocol is Protocol.UDP:
             server = UdpListener(self, listener, idle_timeout=self._udp_idle_timeout)
         else:
             server = TcpListener(self, listener, connect_timeout=self._connect_timeout)
@@ -109,21 +132,41 @@ class Balancer:
         start = next(counter) % len(backends)
         return backends[start:] + backends[:start]
 
+    def l7_round_robin(self, backend: L7Backend, counter: Iterator[int]) -> list[Backend]:
+        """The nodes for one L7 backend, healthy per its check (all when none is)."""
+        healthy = [b for b in self.backends
+                   if self.health.healthy(b.address, backend.health_check) is True]
+        nodes = healthy or list(self.backends)
+        if not nodes:
+            return []
+        start = next(counter) % len(nodes)
+        return nodes[start:] + nodes[:start]
+
+    def https_port(self) -> int | None:
+        return next((port for (protocol, port) in self.listeners if protocol is Protocol.HTTPS),
+                    None)
+
     # ---- observation
 
     def bound_listeners(self) -> tuple[Listener, ...]:
         return tuple(sorted((s.listener for s in self.listeners.values()), key=listener_key))
 
     def healthy_count(self) -> int:
-        """Backends passing the checks of every listener."""
-        listeners = [s.listener for s in self.listeners.values()]
+        """Backends passing every check they are subject to (listeners' for L4, backend
+        Services' for L7)."""
+        checks = self._checks()
         return sum(
             1 for b in self.backends
-            if listeners and all(self.health.healthy(b.address, li.health_check) for li in listeners)
+            if checks and all(self.health.healthy(b.address, hc) for hc in checks)
         )
 
+    def _checks(self) -> list[HealthCheck]:
+        checks = {s.listener.health_check: None for s in self.listeners.values()
+                  if s.listener.protocol not in _L7}
+        if any(s.listener.protocol in _L7 for s in self.listeners.values()):
+            checks.update({b.health_check: None for b in self.routes.backends()})
+        return list(checks)
+
     def _refresh_health(self) -> None:
-        self.health.set_targets(
-            (b.address, s.listener.health_check)
-            for b in self.backends for s in self.listeners.values()
-        )
+        checks = self._checks()
+        self.health.set_targets((b.address, hc) for b in self.backends for hc in checks)

@@ -14,6 +14,11 @@ them (a process cannot hand sockets to its successor without a helper daemon, wh
 this provider deliberately avoids); the address and identity survive. Until that
 first `ensure`, `get` reports the recorded address with no listeners.
 
+Ingress (L7): the same life cycle with HTTP/HTTPS listeners (an HTTP/1.1 reverse
+proxy, `http.py`), routes and certificates as two more in-place steps; certificates
+are loaded once here, on the controller's thread, before any step, so a key that does
+not match its certificate is an `InvalidSpecError` and nothing changes.
+
 Ownership: the file and its lock are per cluster; a spec or ref of another cluster,
 or an entry under our id not tagged as exactly this object, raises OwnershipError and
 is never written. Addresses recorded by any cluster in `stateDir` are never handed out.
@@ -52,6 +57,7 @@ from providers.local.addresses import AddressLease, candidates, in_pool, ports_b
 from providers.local.balancer import Balancer
 from providers.local.config import LocalConfig
 from providers.local.looping import LoopThread
+from providers.local.tls import CertificateError, context_for
 from providers.local.state import (
     Record,
     StateError,
@@ -65,6 +71,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _SERVED = (Protocol.TCP, Protocol.UDP)
+_L7 = (Protocol.HTTP, Protocol.HTTPS)
+_CERT_CACHE_SIZE = 256
 
 
 class LocalProvider:
@@ -73,6 +81,7 @@ class LocalProvider:
         tcp=True, udp=True, mixed_protocols=True, source_ranges=True,
         internal=True,  # accepted, and a no-op: every local address is private to the host
         static_ip=True,  # an address inside the pool
+        l7=True,  # Ingress: an HTTP/1.1 reverse proxy with TLS termination
     )
 
     def __init__(self, config: LocalConfig, context: ProviderContext) -> None:
@@ -85,6 +94,7 @@ class LocalProvider:
         self._leases: dict[str, AddressLease] = {}
         self._lock = threading.RLock()  # one call at a time: local calls are quick
         self._closed = False
+        self._certs_checked: dict[str, str | None] = {}  # fingerprint -> error, or None
 
     def __repr__(self) -> str:
         return f"LocalProvider(cluster={self._cluster!r}, state={str(self._state.path)!r})"
@@ -231,6 +241,10 @@ class LocalProvider:
                             self._on_loop(_need(balancer).set_backends, step.backends)
                         case st.SetSourceRanges():
                             self._on_loop(_need(balancer).set_source_ranges, step.source_ranges)
+                        case st.SetRoutes():
+                            self._on_loop(_need(balancer).set_routes, step.routes)
+                        case st.SetCertificates():
+                            self._on_loop(_need(balancer).set_certificates, step.certificates)
         finally:
             if record is not None and balancer is not None:
                 record = self._persist_running(record, balancer)
@@ -327,11 +341,12 @@ class LocalProvider:
         if balancer is not None:
             return self._run(_read(lambda: st.Observed(
                 balancer.address, True, balancer.bound_listeners(), balancer.backends,
-                balancer.source_ranges,
+                balancer.source_ranges, balancer.routes if balancer.l7 else None,
+                st.cert_refs(balancer.tls.certs),
             )))
         if self._writer_elsewhere():  # a read-only view (plan/status) of a running controller
             return st.Observed(record.address, True, record.listeners, record.backends,
-                               record.source_ranges)
+                               record.source_ranges, record.routes, record.certificates)
         return st.Observed(record.address, serving=False)
 
     def _status(self, ref: LBRef, record: Record) -> LoadBalancerStatus:
@@ -371,9 +386,45 @@ class LocalProvider:
         if spec.ref.cluster != self._cluster:
             raise OwnershipError(f"{spec.ref} belongs to cluster {spec.ref.cluster!r}, "
                                  f"this provider serves {self._cluster!r}")
-        if spec.is_l7:
-            raise InvalidSpecError("the local provider serves L4 (TCP/UDP) load balancers only, "
-                                   "not Ingress rules", field="spec.rules")
+        if st.is_l7(spec):
+            self._validate_l7(spec)
+        elif spec.is_l7:
+            raise InvalidSpecError("Ingress rules need HTTP listeners, not TCP/UDP ones",
+                                   field="spec.rules")
+        else:
+            self._validate_l4(spec)
+        if IPFamily.IPV4 not in spec.ip_families:
+            raise InvalidSpecError("the local provider serves IPv4 only: include IPv4 in ipFamilies",
+                                   field="spec.ipFamilies")
+        if spec.static_ip is not None and not in_pool(self._config.address_pool, spec.static_ip):
+            raise InvalidSpecError(
+                f"loadBalancerIP {spec.static_ip} is outside the local address pool "
+                f"{self._config.address_pool}: pick an address inside it or unset it",
+                field="spec.loadBalancerIP")
+
+    def _validate_l7(self, spec: LoadBalancerSpec) -> None:
+        if any(li.protocol not in _L7 for li in spec.listeners):
+            raise InvalidSpecError("an Ingress load balancer serves HTTP and HTTPS listeners "
+                                   "only, not TCP or UDP ones", field="spec.listeners")
+        if any(li.protocol is Protocol.HTTPS for li in spec.listeners) and not spec.tls:
+            raise InvalidSpecError("an HTTPS listener needs at least one certificate",
+                                   field="spec.tls")
+        for cert in spec.tls:
+            fingerprint = cert.fingerprint
+            if fingerprint not in self._certs_checked:
+                if len(self._certs_checked) >= _CERT_CACHE_SIZE:
+                    self._certs_checked.clear()
+                try:
+                    context_for(cert)
+                    self._certs_checked[fingerprint] = None
+                except CertificateError as exc:
+                    self._certs_checked[fingerprint] = str(exc)
+            error = self._certs_checked[fingerprint]
+            if error is not None:
+                raise InvalidSpecError(f"TLS Secret {spec.ref.namespace}/{cert.name}: {error}",
+                                       field="spec.tls")
+
+    def _validate_l4(self, spec: LoadBalancerSpec) -> None:
         for i, listener in enumerate(spec.listeners):
             if listener.protocol not in _SERVED:
                 raise InvalidSpecError(
@@ -387,14 +438,6 @@ class LocalProvider:
         if spec.pod_targets:
             raise InvalidSpecError("the local provider cannot target pods directly; use node ports",
                                    field="spec.allocateLoadBalancerNodePorts")
-        if IPFamily.IPV4 not in spec.ip_families:
-            raise InvalidSpecError("the local provider serves IPv4 only: include IPv4 in ipFamilies",
-                                   field="spec.ipFamilies")
-        if spec.static_ip is not None and not in_pool(self._config.address_pool, spec.static_ip):
-            raise InvalidSpecError(
-                f"loadBalancerIP {spec.static_ip} is outside the local address pool "
-                f"{self._config.address_pool}: pick an address inside it or unset it",
-                field="spec.loadBalancerIP")
 
     # ---- plumbing -----------------------------------------------------------------
 
@@ -451,10 +494,13 @@ class LocalProvider:
         self._state_write(lambda: self._state.put(record))
 
     def _persist_running(self, record: Record, balancer: Balancer) -> Record:
-        listeners, backends, ranges, address = self._run(_read(lambda: (
-            balancer.bound_listeners(), balancer.backends, balancer.source_ranges, balancer.address)))
+        listeners, backends, ranges, address, routes, certs = self._run(_read(lambda: (
+            balancer.bound_listeners(), balancer.backends, balancer.source_ranges,
+            balancer.address, balancer.routes if balancer.l7 else None,
+            st.cert_refs(balancer.tls.certs))))
         updated = dataclasses.replace(record, address=address, listeners=listeners,
-                                      backends=backends, source_ranges=ranges)
+                                      backends=backends, source_ranges=ranges, routes=routes,
+                                      certificates=certs)
         self._persist(updated)
         return updated
 

@@ -7,8 +7,10 @@ A restarted controller reads the file and re-binds every load balancer on the SA
 address instead of taking a new one (adoption), `list_owned` works before any
 reconcile, and `plan`/`status` run from another process can show what is served.
 
-The file also holds the last applied listeners, backends and source ranges, so that a
-reader in another process sees the served configuration without asking the server.
+The file also holds the last applied listeners, backends and source ranges (and, for
+an Ingress, routes and the name, hosts and fingerprint of each certificate - never a
+key), so that a reader in another process sees the served configuration without
+asking the server.
 
 Concurrency: exactly one process serves a cluster's load balancers and writes its
 file. It holds an exclusive `flock` on `<file>.lock` from its first change until
@@ -41,6 +43,7 @@ from cloud_lb.model import (
     ObjectKind,
     Protocol,
 )
+from providers.local.routing import RouteTable, table_from_json, table_to_json
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,8 @@ class Record:
     listeners: tuple[Listener, ...] = ()
     backends: tuple[Backend, ...] = ()
     source_ranges: tuple[str, ...] = ()
+    routes: RouteTable | None = None
+    certificates: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (name, hosts, fingerprint)
 
     @classmethod
     def for_ref(cls, ref: LBRef, address: str) -> Record:
@@ -121,6 +126,10 @@ def record_to_json(record: Record) -> dict[str, Any]:
             for b in record.backends
         ],
         "sourceRanges": list(record.source_ranges),
+        **({"routes": table_to_json(record.routes),
+            "certificates": [{"name": n, "hosts": list(h), "fingerprint": f}
+                             for n, h, f in record.certificates]}
+           if record.routes is not None else {}),
     }
 
 
@@ -139,6 +148,9 @@ def record_from_json(raw: dict[str, Any]) -> Record:
             for b in raw.get("backends", [])
         ),
         source_ranges=tuple(raw.get("sourceRanges", [])),
+        routes=table_from_json(raw["routes"]) if raw.get("routes") else None,
+        certificates=tuple((str(c["name"]), tuple(c.get("hosts", [])), str(c["fingerprint"]))
+                           for c in raw.get("certificates", [])),
     )
 
 

@@ -8,14 +8,26 @@ under its `operation` name, so an unchanged spec is an empty list and zero mutat
 Identity of a listener is (protocol, port): the bound socket. A new node port or
 health check on the same socket is an in-place `update_listener` (no connection is
 dropped); a new port is an unbind plus a bind.
+
+L7 (Ingress) load balancers add two in-place steps: `set_routes` (rules, default
+backend, redirect) and `set_certificates` (compared by name, hosts and fingerprint, so
+a rotated Secret is one step and the address and sockets stay). Both run before any
+bind, so a new HTTPS socket never accepts a handshake without its certificate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloud_lb.model import Backend, Listener, LoadBalancerSpec, Protocol
+from cloud_lb.model import Backend, Listener, LoadBalancerSpec, Protocol, TLSCert
 from cloud_lb.provider import Change
+from providers.local.routing import RouteTable
+
+CertRef = tuple[str, tuple[str, ...], str]  # (name, hosts, fingerprint): never the key
+
+
+def cert_refs(certs: tuple[TLSCert, ...]) -> tuple[CertRef, ...]:
+    return tuple(sorted((c.name, c.hosts, c.fingerprint) for c in certs))
 
 ListenerKey = tuple[Protocol, int]
 
@@ -37,14 +49,23 @@ class Desired:
     backends: tuple[Backend, ...]
     source_ranges: tuple[str, ...]
     static_ip: str | None
+    routes: RouteTable | None = None  # None: an L4 load balancer
+    certificates: tuple[TLSCert, ...] = ()
+
+
+def is_l7(spec: LoadBalancerSpec) -> bool:
+    return any(li.protocol in (Protocol.HTTP, Protocol.HTTPS) for li in spec.listeners)
 
 
 def desired(spec: LoadBalancerSpec) -> Desired:
+    l7 = is_l7(spec)
     return Desired(
         listeners=tuple(sorted(spec.listeners, key=listener_key)),
         backends=tuple(sorted(spec.backends, key=lambda b: b.node_name)),
         source_ranges=tuple(sorted(spec.effective_source_ranges)),
         static_ip=spec.static_ip,
+        routes=RouteTable(spec.rules, spec.default_backend, spec.https_redirect) if l7 else None,
+        certificates=tuple(sorted(spec.tls, key=lambda c: c.name)) if l7 else (),
     )
 
 
@@ -63,6 +84,8 @@ class Observed:
     listeners: tuple[Listener, ...] = ()
     backends: tuple[Backend, ...] = ()
     source_ranges: tuple[str, ...] = ()
+    routes: RouteTable | None = None
+    certificates: tuple[CertRef, ...] = ()
 
 
 # ---- steps ----------------------------------------------------------------------------
@@ -161,9 +184,31 @@ class SetSourceRanges:
         return Change("update", "source-ranges", ",".join(self.source_ranges))
 
 
+@dataclass(frozen=True)
+class SetRoutes:
+    routes: RouteTable
+    operation = "set_routes"
+
+    def change(self, pool: str) -> Change:
+        t = self.routes
+        default = t.default_backend.name if t.default_backend else "404"
+        return Change("update", "routes", f"{len(t.rules)} rules",
+                      f"default {default}" + (", redirect to HTTPS" if t.https_redirect else ""))
+
+
+@dataclass(frozen=True)
+class SetCertificates:
+    certificates: tuple[TLSCert, ...]  # TLSCert's repr hides the key
+    operation = "set_certificates"
+
+    def change(self, pool: str) -> Change:
+        return Change("update", "certificates", f"{len(self.certificates)} certificates",
+                      ", ".join(f"{c.name}@{c.fingerprint[:8]}" for c in self.certificates))
+
+
 Step = (
     AllocateAddress | AdoptAddress | ReleaseAddress | BindListener | UnbindListener
-    | UpdateListener | SetBackends | SetSourceRanges
+    | UpdateListener | SetBackends | SetSourceRanges | SetRoutes | SetCertificates
 )
 
 
@@ -214,4 +259,11 @@ def diff(observed: Observed, want: Desired) -> list[Step]:
         if k in have_by_key and have_by_key[k] != li
     ]
     binds: list[Step] = [BindListener(li) for k, li in want_by_key.items() if k not in have_by_key]
-    return unbinds + address_steps + ranges + members + updates + binds
+    l7: list[Step] = []
+    if want.routes is not None and (not serving or observed.routes != want.routes):
+        l7.append(SetRoutes(want.routes))
+    if want.routes is not None and (
+            not serving or observed.certificates != cert_refs(want.certificates)):
+        if want.certificates or observed.certificates:
+            l7.append(SetCertificates(want.certificates))
+    return unbinds + address_steps + ranges + members + l7 + updates + binds
