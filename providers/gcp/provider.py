@@ -300,8 +300,18 @@ class GCPProvider:
             log.info("gcp_deleted service=%s lb=%s resources=%d", ref.key, lb, deleted)
 
     def _release_groups(self, deadline: float) -> None:
-        """Delete the shared instance groups that no backend service uses any more."""
+        """Delete the shared instance groups that no backend service uses any more.
+
+        One list of the region's backend services tells which groups are still
+        referenced (by any cluster's: GCE would refuse anyway); a group someone starts
+        using meanwhile makes the delete fail with resourceInUseByAnotherResource,
+        which is fine: it stays."""
+        with cloud_errors("list backend services"):
+            services = self.compute.list("backendService")
+        used = {naming.relative(b.get("group", "")) for s in services for b in s.get("backends", [])}
         for zone in self._zones():
+            if self.groups.link(zone) in used:
+                continue
             with cloud_errors(f"read instance group {zone}/{self.groups.name}"):
                 group = self.compute.get("instanceGroup", self.groups.name, zone=zone)
             if group is None or not naming.shared_owned_by(group.get("description"), self.cluster):
@@ -311,7 +321,7 @@ class GCPProvider:
             except gexc.BadRequest as exc:
                 if error_reason(exc) not in ("resourceInUseByAnotherResource", "resourceNotReady"):
                     raise
-                continue  # another Service's backend service uses it: keep it
+                continue  # someone uses it again: keep it
             finally:
                 self.groups.forget()
             log.info("gcp_instance_group_deleted zone=%s name=%s", zone, self.groups.name)

@@ -111,7 +111,11 @@ def conformance_target(cluster: str) -> Iterator[ConformanceTarget]:
 def describe(fake: FakeGCE) -> str:
     """What the fake cloud holds, one resource a line (never secrets)."""
     lines = []
-    for body in fake.resources():
+    order = ["address", "forwardingRule", "backendService", "healthCheck", "instanceGroup",
+             "firewall"]
+    bodies = [b for b in fake.resources() if b["kind"].split("#", 1)[1] in order]
+    bodies.sort(key=lambda b: (order.index(b["kind"].split("#", 1)[1]), b["name"]))
+    for body in bodies:
         kind = body["kind"].split("#", 1)[1]
         name = body["name"]
         if kind == "address":

@@ -235,3 +235,60 @@ def test_stop_wakes_waiters_and_leaves_no_thread(fake: FakeGCE, api: Clients) ->
     assert not waiter.is_alive()
     assert outcome[0].status == c.Operation.Status.RUNNING  # answered, not cut off
     assert not [t for t in threading.enumerate() if "process_request" in t.name or t.name == "fake-gce"]
+
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+
+
+def test_the_global_l7_chain_for_ingress_is_served(fake: FakeGCE) -> None:
+    """urlMaps, target proxies, certificates, global addresses and forwarding rules (the
+    later Ingress work) through the SDK, including GCE's odd `setUrlMap` path, the hidden
+    private key, and in-use errors along the chain."""
+    kw: dict[str, Any] = {"credentials": AnonymousCredentials(),
+                          "client_options": {"api_endpoint": fake.url}}
+    ops = c.GlobalOperationsClient(**kw)
+
+    def done(op: c.Operation) -> None:
+        assert ops.wait(project=P, operation=op.name).status == DONE
+        assert not op.error.errors
+
+    g = f"projects/{P}/global"
+    done(c.HealthChecksClient(**kw).insert_unary(project=P, health_check_resource=c.HealthCheck(
+        name="hc", type_="HTTP", http_health_check=c.HTTPHealthCheck(port=80))))
+    done(c.BackendServicesClient(**kw).insert_unary(project=P, backend_service_resource=c.BackendService(
+        name="bs", health_checks=[f"{g}/healthChecks/hc"])))
+    maps = c.UrlMapsClient(**kw)
+    done(maps.insert_unary(project=P, url_map_resource=c.UrlMap(
+        name="um", default_service=f"{g}/backendServices/bs",
+        host_rules=[c.HostRule(hosts=["a.example"], path_matcher="pm")],
+        path_matchers=[c.PathMatcher(name="pm", default_service=f"{g}/backendServices/bs",
+                                     path_rules=[c.PathRule(paths=["/api/*"],
+                                                            service=f"{g}/backendServices/bs")])])))
+    done(maps.insert_unary(project=P, url_map_resource=c.UrlMap(
+        name="um2", default_service=f"{g}/backendServices/bs")))
+    certs = c.SslCertificatesClient(**kw)
+    done(certs.insert_unary(project=P, ssl_certificate_resource=c.SslCertificate(
+        name="cert", certificate=CERT, private_key=KEY)))
+    assert not certs.get(project=P, ssl_certificate="cert").private_key  # never returned
+    http = c.TargetHttpProxiesClient(**kw)
+    done(http.insert_unary(project=P, target_http_proxy_resource=c.TargetHttpProxy(
+        name="http", url_map=f"{g}/urlMaps/um")))
+    done(http.set_url_map_unary(project=P, target_http_proxy="http",
+                                url_map_reference_resource=c.UrlMapReference(url_map=f"{g}/urlMaps/um2")))
+    assert http.get(project=P, target_http_proxy="http").url_map.endswith("/urlMaps/um2")
+    done(c.TargetHttpsProxiesClient(**kw).insert_unary(
+        project=P, target_https_proxy_resource=c.TargetHttpsProxy(
+            name="https", url_map=f"{g}/urlMaps/um", ssl_certificates=[f"{g}/sslCertificates/cert"])))
+    addresses = c.GlobalAddressesClient(**kw)
+    done(addresses.insert_unary(project=P, address_resource=c.Address(name="vip")))
+    ip = addresses.get(project=P, address="vip").address
+    done(c.GlobalForwardingRulesClient(**kw).insert_unary(
+        project=P, forwarding_rule_resource=c.ForwardingRule(
+            name="fr", I_p_address=ip, port_range="80", target=f"{g}/targetHttpProxies/http")))
+    with pytest.raises(gexc.BadRequest) as caught:
+        http.delete_unary(project=P, target_http_proxy="http")
+    assert error_reason(caught.value) == "resourceInUseByAnotherResource"
+    with pytest.raises(gexc.BadRequest):
+        certs.delete_unary(project=P, ssl_certificate="cert")
+    assert addresses.get(project=P, address="vip").status == "IN_USE"
