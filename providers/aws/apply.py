@@ -2,7 +2,8 @@
 
 Order matters and is chosen so that traffic is never more open than asked, and nothing
 in use is deleted:
-1. our NLB security group (created if missing) and all new rules: allow-list first;
+1. the security groups (the cluster's shared backend group and our NLB group, created
+   if missing) and all new rules: allow-list first;
 2. the NLB: create / re-create / set groups, IP type, subnets, tags, attributes;
 3. target groups: create (then the attributes that differ from AWS defaults), health
    checks, attributes, tags;
@@ -24,10 +25,10 @@ from cloud_lb.model import LBRef
 from cloud_lb.provider import OwnershipError, PendingError
 from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.diff import Diff, attributes_on_create
-from providers.aws.naming import is_owned, ownership_tags, tags_dict, tags_list
+from providers.aws.naming import is_backend_group, is_owned, ownership_tags, tags_dict, tags_list
 from providers.aws.observe import Observer
-from providers.aws.security_groups import FRONTEND, Rule, to_permission
-from providers.aws.state import Desired, DesiredTargetGroup, Observed
+from providers.aws.security_groups import BACKEND, FRONTEND, Rule, to_permission
+from providers.aws.state import Desired, DesiredSecurityGroup, DesiredTargetGroup, Observed
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,18 @@ class Applier:
 
     def apply(self, desired: Desired, observed: Observed, diff: Diff) -> tuple[str, str]:
         """Returns the NLB's (ARN, DNS name)."""
-        frontend = observed.frontend_sg_id
-        if diff.create_frontend_sg and desired.frontend_sg is not None:
-            frontend = self._create_security_group(desired)
-        resolve = (lambda r: r.resolve(frontend)) if frontend else (lambda r: r)
-        self.authorize([resolve(r) for r in diff.rules.authorize])
+        ids: dict[str, str] = {}
+        if observed.backend_sg_id:
+            ids[BACKEND] = observed.backend_sg_id
+        elif diff.create_backend_sg and desired.backend_sg is not None:
+            ids[BACKEND] = self._create_security_group(desired.backend_sg, shared=True)
+        if observed.frontend_sg_id:
+            ids[FRONTEND] = observed.frontend_sg_id
+        elif diff.create_frontend_sg and desired.frontend_sg is not None:
+            ids[FRONTEND] = self._create_security_group(desired.frontend_sg, shared=False)
+        self.authorize([r.resolve(ids) for r in diff.rules.authorize])
 
-        lb_groups = [frontend if g == FRONTEND else g for g in desired.lb.security_groups]
+        lb_groups = [ids.get(g, g) for g in desired.lb.security_groups]
         arn, dns = self._load_balancer(desired, observed, diff, lb_groups)
 
         arns = {tg.name: tg.arn for tg in observed.target_groups}
@@ -181,9 +187,7 @@ class Applier:
 
     # -- security groups ---------------------------------------------------------------
 
-    def _create_security_group(self, desired: Desired) -> str:
-        sg = desired.frontend_sg
-        assert sg is not None
+    def _create_security_group(self, sg: DesiredSecurityGroup, *, shared: bool) -> str:
         try:
             created = self._aws.call(
                 "ec2", "create_security_group", GroupName=sg.name, Description=sg.description,
@@ -194,10 +198,14 @@ class Applier:
         except AWSCallError as exc:
             if exc.code != "InvalidGroup.Duplicate":
                 raise
+            # created meanwhile (an interrupted attempt, or another Service for the
+            # shared group): adopt it if its tags say it is ours
             found = self._observer.security_group_by_name(sg.name)
-            if found is None or not is_owned(tags_dict(found.get("Tags")), self._ref):
+            tags = tags_dict(found.get("Tags")) if found else {}
+            ours = is_backend_group(tags, self._ref.cluster) if shared else is_owned(tags, self._ref)
+            if found is None or not ours:
                 raise OwnershipError(f"security group {sg.name} exists but is not tagged as "
-                                     f"{self._ref}'s; not touching it") from exc
+                                     f"cloud-lb's; not touching it") from exc
             return str(found["GroupId"])
 
     def authorize(self, rules: Sequence[Rule]) -> None:

@@ -3,7 +3,8 @@
 `delete` is idempotent and tag-driven: it removes the NLB (its listeners go with it),
 our target groups (those on the NLB and orphans recognised by name, then confirmed by
 tags), our rules in every security group of the VPC (found by their description) and
-our NLB security group. Anything with our name but without our tags is left alone.
+our NLB security group; with the cluster's last NLB, also the cluster-shared rules and
+the shared backend group. Anything with our name but without our tags is left alone.
 AWS releases an NLB's network interfaces a little after deleting it, so the last steps
 may answer `PendingError`; the next attempt finishes the job.
 """
@@ -16,9 +17,10 @@ from cloud_lb.model import LBRef
 from cloud_lb.provider import OwnershipError
 from providers.aws.apply import Applier
 from providers.aws.clients import AWSClients
-from providers.aws.naming import (cluster_tag, is_owned, is_target_group_of, load_balancer_name,
-                                  ref_from_tags, rule_description, security_group_name, tags_dict,
-                                  OWNED, UID_TAG)
+from providers.aws.naming import (OWNED, UID_TAG, backend_security_group_name, cluster_tag,
+                                  is_backend_group, is_owned, is_target_group_of, load_balancer_name,
+                                  ref_from_tags, rule_description, security_group_name,
+                                  shared_rule_description, tags_dict)
 from providers.aws.observe import Observer
 from providers.aws.security_groups import from_group
 
@@ -66,7 +68,31 @@ def delete(clients: AWSClients, observer: Observer, ref: LBRef, *, vpc_id: str) 
     applier.revoke(stale)
     if frontend is not None:
         applier.delete_security_group(frontend["GroupId"])
+    if not _cluster_has_other_nlbs(clients, observer, ref.cluster):
+        _remove_cluster_shared(applier, vpc_groups, ref.cluster)
     log.info("event=nlb_cleanup_done name=%s target_groups=%d rules=%d", name, len(target_groups), len(stale))
+
+
+def _cluster_has_other_nlbs(clients: AWSClients, observer: Observer, cluster: str) -> bool:
+    """Whether any NLB of this cluster is left (ours is deleted by now)."""
+    arns = [lb["LoadBalancerArn"] for lb in clients.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            if lb["LoadBalancerName"].startswith("k8s-")]
+    return any(ref_from_tags(tags, cluster) is not None for tags in observer.tags(arns).values())
+
+
+def _remove_cluster_shared(applier: Applier, vpc_groups: list[dict], cluster: str) -> None:  # type: ignore[type-arg]
+    """The cluster's last NLB is gone: its shared rules and backend group go too."""
+    shared = shared_rule_description(cluster)
+    backend = next((g for g in vpc_groups if g["GroupName"] == backend_security_group_name(cluster)
+                    and is_backend_group(tags_dict(g.get("Tags")), cluster)), None)
+    rules = [rule for g in vpc_groups if backend is None or g["GroupId"] != backend["GroupId"]
+             for rule in from_group(g) if rule.description == shared]
+    applier.revoke(rules)
+    if backend is not None:
+        applier.delete_security_group(backend["GroupId"])
+    if rules or backend is not None:
+        log.info("event=cluster_shared_removed cluster=%s rules=%d backend_group=%s", cluster,
+                 len(rules), backend["GroupId"] if backend else "")
 
 
 def list_owned(clients: AWSClients, observer: Observer, cluster: str, *, vpc_id: str) -> list[LBRef]:

@@ -84,12 +84,19 @@ class AWSConfig(BaseModel):
     # kubernetes.io/cluster/<cluster> (or its only group), as cloud-provider-aws does
     node_security_group_ids: list[str] = Field(default_factory=list)
     manage_node_security_group_rules: bool = True
+    # the cluster's --service-node-port-range: what the shared backend rules open
+    node_port_range: str = Field(default="30000-32767", pattern=r"^\d{1,5}-\d{1,5}$")
     # tags added to every resource we create, after the ownership tags
     extra_tags: dict[str, str] = Field(default_factory=dict)
     rate_limits: RateLimits = RateLimits()
     retry: RetryConfig = RetryConfig()
     connect_timeout_seconds: float = Field(default=10, gt=0)
     read_timeout_seconds: float = Field(default=30, gt=0)
+
+    @property
+    def node_ports(self) -> tuple[int, int]:
+        low, _, high = self.node_port_range.partition("-")
+        return int(low), int(high)
 
     @model_validator(mode="after")
     def _credentials_come_in_pairs(self) -> AWSConfig:
@@ -100,6 +107,9 @@ class AWSConfig(BaseModel):
         for subnet in self.subnets:
             if not subnet.startswith("subnet-"):
                 raise ValueError(f"subnets: {subnet!r} is not a subnet ID (subnet-...)")
+        low, high = self.node_ports
+        if not 1 <= low <= high <= 65535:
+            raise ValueError(f"nodePortRange {self.node_port_range!r} is not a port range")
         for group in self.node_security_group_ids:
             if not group.startswith("sg-"):
                 raise ValueError(f"nodeSecurityGroupIds: {group!r} is not a security group ID")

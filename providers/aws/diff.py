@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cloud_lb.provider import Change
 from providers.aws.naming import STATIC_ADDRESSES_TAG
-from providers.aws.security_groups import Rule
+from providers.aws.security_groups import BACKEND, FRONTEND, Rule
 from providers.aws.state import (Desired, DesiredListener, DesiredTargetGroup, Observed,
                                  ObservedListener, ObservedTargetGroup, SubnetMapping)
 
@@ -86,6 +86,7 @@ class Diff:
     targets: tuple[TargetChange, ...]
     rules: RuleDiff
     lb_name: str = ""
+    create_backend_sg: str = ""  # the name of the cluster's shared group to create
 
     @property
     def empty(self) -> bool:
@@ -93,6 +94,8 @@ class Diff:
 
     def changes(self) -> list[Change]:
         out: list[Change] = []
+        if self.create_backend_sg:
+            out.append(Change("create", "security-group", self.create_backend_sg, "shared by the cluster's NLBs"))
         if self.create_frontend_sg:
             out.append(Change("create", "security-group", self.lb_name))
         lb = self.lb
@@ -156,6 +159,8 @@ def diff(desired: Desired, observed: Observed, *, our_description: str) -> Diff:
         targets=_diff_targets(desired, observed),
         rules=_diff_rules(desired, observed, our_description),
         lb_name=desired.lb.name,
+        create_backend_sg=desired.backend_sg.name
+        if desired.backend_sg is not None and observed.backend_sg_id is None else "",
     )
 
 
@@ -246,7 +251,8 @@ def _diff_targets(desired: Desired, observed: Observed) -> tuple[TargetChange, .
 
 def _diff_rules(desired: Desired, observed: Observed, our_description: str) -> RuleDiff:
     frontend = observed.frontend_sg_id
-    want = [r.resolve(frontend) if frontend else r for r in desired.rules]
+    ids = {k: v for k, v in ((FRONTEND, frontend), (BACKEND, observed.backend_sg_id)) if v}
+    want = [r.resolve(ids) for r in desired.rules]
     have_keys = {r.key for r in observed.rules}
     want_keys = {r.key for r in want}
     managed = set(desired.managed_groups)

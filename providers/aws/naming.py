@@ -7,6 +7,7 @@ recovered by finding the resource by name (adopt, don't duplicate):
     target group    k8s-<ns:8>-<name:8>-<h5><t5>     t5 = hash of the group's immutable
                                                       settings (protocol, node port)
     security group  k8s-<ns:8>-<name:8>-<h10>
+    backend group   k8s-traffic-<cluster:16>-<sha256(cluster)[:10]>   (one per cluster)
 
 ELBv2 names are at most 32 characters of [A-Za-z0-9-], no leading/trailing hyphen, no
 "--", and must not start with "internal-"; `k8s-` plus two sanitised 8-character parts
@@ -29,10 +30,12 @@ CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
 SERVICE_NAME_TAG = "kubernetes.io/service-name"
 UID_TAG = "cloud-lb.io/uid"
 KIND_TAG = "cloud-lb.io/kind"
+ROLE_TAG = "cloud-lb.io/role"
+BACKEND_ROLE = "backend"
 # records the static addresses an NLB was created with (immutable afterwards); see render
 STATIC_ADDRESSES_TAG = "cloud-lb.io/static-addresses"
 OWNED = "owned"
-RESERVED_TAG_KEYS = frozenset({SERVICE_NAME_TAG, UID_TAG, KIND_TAG, STATIC_ADDRESSES_TAG})
+RESERVED_TAG_KEYS = frozenset({SERVICE_NAME_TAG, UID_TAG, KIND_TAG, STATIC_ADDRESSES_TAG, ROLE_TAG})
 
 _ELB_NAME = re.compile(r"^(?!internal-)(?!-)(?!.*--)(?!.*-$)[A-Za-z0-9-]{1,32}$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
@@ -56,6 +59,20 @@ def load_balancer_name(ref: LBRef) -> str:
 
 def security_group_name(ref: LBRef) -> str:
     return name_prefix(ref) + lb_hash(ref)
+
+
+def backend_security_group_name(cluster: str) -> str:
+    digest = hashlib.sha256(cluster.encode()).hexdigest()[:10]
+    return f"k8s-traffic-{_NOT_ALNUM.sub('', cluster.lower())[:16] or 'x'}-{digest}"
+
+
+def backend_tags(cluster: str) -> dict[str, str]:
+    """The cluster's shared backend group: ours by cluster, no UID (no one Service owns it)."""
+    return {cluster_tag(cluster): OWNED, ROLE_TAG: BACKEND_ROLE}
+
+
+def is_backend_group(tags: dict[str, str], cluster: str) -> bool:
+    return tags.get(cluster_tag(cluster)) == OWNED and tags.get(ROLE_TAG) == BACKEND_ROLE
 
 
 def target_group_name(ref: LBRef, *, protocol: str, node_port: int) -> str:
@@ -115,8 +132,9 @@ def rule_description(ref: LBRef) -> str:
 
 
 def shared_rule_description(cluster: str) -> str:
-    """Rules many load balancers of one cluster need (kube-proxy's health port from the
-    VPC): created when missing, never revoked by one Service's cleanup."""
+    """Rules many load balancers of one cluster need (node ports from the backend group,
+    kube-proxy's health port from the VPC): created when missing, revoked only when the
+    cluster's last NLB goes."""
     return f"cloud-lb/{cluster}/shared"
 
 

@@ -24,8 +24,9 @@ from providers.aws.apply import Applier
 from providers.aws.clients import AWSClients
 from providers.aws.config import AWSConfig, SecurityGroupMode
 from providers.aws.diff import diff
-from providers.aws.naming import (is_owned, load_balancer_name, rule_description,
-                                  security_group_name, tags_dict, target_group_name)
+from providers.aws.naming import (backend_security_group_name, is_backend_group, is_owned,
+                                  load_balancer_name, rule_description, security_group_name,
+                                  tags_dict, target_group_name)
 from providers.aws.observe import Observer
 from providers.aws.placement import PlacementResolver
 from providers.aws.render import Settings, check_spec, instance_id, render
@@ -54,7 +55,8 @@ class AWSProvider:
         self._placement = PlacementResolver(self.clients, config, self.cluster)
         self._settings = Settings(mode=config.security_group_mode,
                                   manage_node_rules=config.manage_node_security_group_rules,
-                                  extra_tags=tuple(sorted(config.extra_tags.items())))
+                                  extra_tags=tuple(sorted(config.extra_tags.items())),
+                                  node_port_range=config.node_ports)
 
     @classmethod
     def from_config(cls, config: AWSConfig, context: ProviderContext) -> AWSProvider:
@@ -182,9 +184,13 @@ class AWSProvider:
             raise OwnershipError(f"security group {sg_name} ({frontend['GroupId']}) exists but is not "
                                  f"tagged as {ref}'s; not touching it")
         frontend_id = frontend["GroupId"] if frontend is not None else None
+        backend_id = None
+        if wants_frontend or opts.security_groups:  # the NLB will carry groups
+            backend_id = self._backend_group(groups)
 
         placement = self._placement.resolve(spec, opts, frontend_sg_id=frontend_id,
                                             node_security_groups=node_groups, vpc_cidrs=vpc_cidrs)
+        placement = dataclasses.replace(placement, backend_sg_id=backend_id)
         desired = render(spec, opts, placement=placement, settings=self._settings)
         desired = dataclasses.replace(desired, targets=desired.targets & frozenset(instances))
         if desired.skipped_backends:
@@ -200,6 +206,21 @@ class AWSProvider:
             listeners=self._observer.listeners(lb.arn) if lb else (),
             target_groups=tuple(self._observer.target_group(g, t) for g, t in [*ours, *adopted]),
             frontend_sg_id=frontend_id,
+            backend_sg_id=backend_id,
             rules=self._observer.rules(groups),
         )
         return desired, observed
+
+    def _backend_group(self, groups: list[dict]) -> str | None:  # type: ignore[type-arg]
+        """The cluster's shared backend group (appended to `groups` when read here)."""
+        name = backend_security_group_name(self.cluster)
+        found = next((g for g in groups if g["GroupName"] == name), None)
+        if found is None:
+            found = self._observer.security_group_by_name(name)
+            if found is None:
+                return None
+            groups.append(found)
+        if not is_backend_group(tags_dict(found.get("Tags")), self.cluster):
+            raise OwnershipError(f"security group {name} ({found['GroupId']}) exists but is not "
+                                 f"tagged as cluster {self.cluster}'s; not touching it")
+        return str(found["GroupId"])

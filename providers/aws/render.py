@@ -27,11 +27,11 @@ from cloud_lb.provider import InvalidSpecError
 from providers.aws import annotations as ann
 from providers.aws.annotations import NLBOptions
 from providers.aws.config import SecurityGroupMode
-from providers.aws.naming import (STATIC_ADDRESSES_TAG, load_balancer_name, ownership_tags,
-                                  rule_description, security_group_name, shared_rule_description,
-                                  target_group_name)
-from providers.aws.security_groups import (FRONTEND, PortNeed, Rule, frontend_rules,
-                                           node_rules_from_cidrs, node_rules_from_group)
+from providers.aws.naming import (STATIC_ADDRESSES_TAG, backend_security_group_name, backend_tags,
+                                  load_balancer_name, ownership_tags, rule_description,
+                                  security_group_name, shared_rule_description, target_group_name)
+from providers.aws.security_groups import (BACKEND, FRONTEND, PortNeed, Rule, frontend_rules,
+                                           node_rules_from_backend, node_rules_from_cidrs)
 from providers.aws.state import (Desired, DesiredListener, DesiredLoadBalancer,
                                  DesiredSecurityGroup, DesiredTargetGroup, HealthCheckSpec,
                                  SubnetMapping)
@@ -61,6 +61,7 @@ class Placement:
     allocation_ids: tuple[str, ...] = ()  # aligned with subnets, or empty
     private_ipv4: tuple[str, ...] = ()  # aligned with subnets, or empty
     frontend_sg_id: str | None = None  # our NLB group if it exists already
+    backend_sg_id: str | None = None  # the cluster's shared backend group if it exists
     user_security_groups: tuple[str, ...] = ()  # resolved IDs from the annotation
     node_security_groups: tuple[str, ...] = ()
     vpc_cidrs: tuple[str, ...] = ()
@@ -73,6 +74,7 @@ class Settings:
     mode: SecurityGroupMode = SecurityGroupMode.LOAD_BALANCER
     manage_node_rules: bool = True
     extra_tags: tuple[tuple[str, str], ...] = ()
+    node_port_range: tuple[int, int] = (30000, 32767)
 
 
 def check_spec(spec: LoadBalancerSpec, opts: NLBOptions) -> tuple[PortGroup, ...]:
@@ -195,12 +197,14 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
 
     own_frontend = settings.mode is SecurityGroupMode.LOAD_BALANCER and not placement.user_security_groups
     frontend = placement.frontend_sg_id or FRONTEND
+    backend = placement.backend_sg_id or BACKEND
     if placement.user_security_groups:
-        lb_groups: tuple[str, ...] = placement.user_security_groups
+        lb_groups: tuple[str, ...] = (*placement.user_security_groups, backend)
     elif own_frontend:
-        lb_groups = (frontend,)
+        lb_groups = (frontend, backend)
     else:
-        lb_groups = ()
+        lb_groups = ()  # nodes mode: no group on the NLB at all
+    with_backend = bool(lb_groups)
 
     target_groups: list[DesiredTargetGroup] = []
     listeners: list[DesiredListener] = []
@@ -229,10 +233,10 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
         managed.append(frontend)
     if settings.manage_node_rules and placement.node_security_groups:
         managed += placement.node_security_groups
-        if lb_groups:
-            rules += node_rules_from_group(needs, placement.node_security_groups, lb_groups,
-                                           description=description, shared_description=shared,
-                                           shared_ports=SHARED_PORTS)
+        if with_backend:
+            rules += [r.resolve({BACKEND: backend}) for r in node_rules_from_backend(
+                needs, placement.node_security_groups, node_port_range=settings.node_port_range,
+                description=shared)]
         else:
             # no group on the NLB: clients arrive with their own address (instance
             # targets); IPv6 clients of a dual-stack NLB arrive from the NLB's IPv4s
@@ -271,6 +275,11 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
             description=f"cloud-lb NLB {ref.key} (cluster {ref.cluster})",
             tags=tuple(sorted(tags.items())),
         ) if own_frontend else None,
+        backend_sg=DesiredSecurityGroup(
+            name=backend_security_group_name(ref.cluster),
+            description=f"cloud-lb NLBs of cluster {ref.cluster}: admitted on the nodes",
+            tags=tuple(sorted(backend_tags(ref.cluster).items())),
+        ) if with_backend else None,
         rules=tuple(sorted(rules)),
         managed_groups=tuple(managed),
         skipped_backends=tuple(skipped),

@@ -8,10 +8,15 @@ our description, and a rule that already exists under someone else's description
 as present (AWS would reject a duplicate anyway) and is never touched.
 
 Rule sets, by `SecurityGroupMode`:
-- loadBalancer: the NLB's own group admits each source range on each listener port;
-  each node group admits our NLB group on each node port and health-check port.
+- loadBalancer: the NLB's own group admits each source range on each listener port.
+  Every NLB of the cluster also carries one shared "backend" group, and each node group
+  admits that backend group on the node-port range and the health-check ports: a few
+  rules per cluster instead of a few per Service (a group holds 60 rules by default;
+  per-Service node rules would stop the 21st Service). These rules are cluster-shared:
+  created when missing, removed only with the cluster's last NLB.
 - nodes: each node group admits each source range on each node port (instance targets
-  keep the client's address), and the VPC CIDRs on each health-check port.
+  keep the client's address), and the VPC CIDRs on each health-check port (per Service,
+  as cloud-provider-aws does; it runs into the same 60-rule limit).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FRONTEND = "<frontend-sg>"  # our NLB group before it exists; resolved when created
+BACKEND = "<backend-sg>"  # the cluster's shared backend group before it exists
 
 
 @dataclass(frozen=True, order=True)
@@ -39,13 +45,13 @@ class Rule:
         return (self.group_id, self.protocol, self.from_port, self.to_port, self.cidr,
                 self.source_group)
 
-    def resolve(self, frontend_id: str) -> Rule:
-        """This rule with the FRONTEND placeholder replaced by the real group ID."""
+    def resolve(self, ids: dict[str, str]) -> Rule:
+        """This rule with placeholders (FRONTEND, BACKEND) replaced by real group IDs."""
         return Rule(
-            group_id=frontend_id if self.group_id == FRONTEND else self.group_id,
+            group_id=ids.get(self.group_id, self.group_id),
             protocol=self.protocol, from_port=self.from_port, to_port=self.to_port,
             cidr=self.cidr,
-            source_group=frontend_id if self.source_group == FRONTEND else self.source_group,
+            source_group=ids.get(self.source_group, self.source_group),
             description=self.description,
         )
 
@@ -108,25 +114,23 @@ def frontend_rules(needs: Iterable[PortNeed], cidrs: Iterable[str], *, descripti
                     for need in needs for proto in need.protocols for cidr in cidr_list])
 
 
-def node_rules_from_group(needs: Iterable[PortNeed], node_groups: Iterable[str], source_groups: Iterable[str],
-                          *, description: str, shared_description: str,
-                          shared_ports: frozenset[int]) -> list[Rule]:
-    """loadBalancer mode: node groups admit the NLB's group(s) on node and health ports."""
+def node_rules_from_backend(needs: Iterable[PortNeed], node_groups: Iterable[str], *,
+                           node_port_range: tuple[int, int], description: str) -> list[Rule]:
+    """loadBalancer mode: node groups admit the cluster's backend group on the node-port
+    range (per protocol in use) and on health-check ports outside that range."""
+    low, high = node_port_range
+    need_list = list(needs)
+    # tcp always: health checks are TCP/HTTP even for UDP ports (e.g. a UDP Service's
+    # healthCheckNodePort lies inside the range)
+    protocols = sorted({p for need in need_list for p in need.protocols} | {"tcp"})
+    health = sorted({need.health_port for need in need_list
+                     if need.health_port is not None and not low <= need.health_port <= high})
     rules: list[Rule] = []
-    sources = list(source_groups)
     for gid in node_groups:
-        for need in needs:
-            for source in sources:
-                for proto in need.protocols:
-                    rules.append(Rule(gid, proto, need.node_port, need.node_port,
-                                      source_group=source, description=description))
-                if need.health_port is not None:
-                    # a shared port (kube-proxy's) from a group we don't own (user-given
-                    # NLB groups) may be needed by other Services: mark it shared
-                    shared = need.health_port in shared_ports and source != FRONTEND
-                    rules.append(Rule(gid, "tcp", need.health_port, need.health_port,
-                                      source_group=source,
-                                      description=shared_description if shared else description))
+        rules += [Rule(gid, proto, low, high, source_group=BACKEND, description=description)
+                  for proto in protocols]
+        rules += [Rule(gid, "tcp", port, port, source_group=BACKEND, description=description)
+                  for port in health]
     return _dedupe(rules)
 
 

@@ -65,7 +65,7 @@ class DesiredLoadBalancer:
     scheme: str  # internal | internet-facing
     ip_address_type: str  # ipv4 | dualstack
     subnets: tuple[SubnetMapping, ...]
-    security_groups: tuple[str, ...]  # may hold FRONTEND
+    security_groups: tuple[str, ...]  # may hold FRONTEND and BACKEND
     attributes: tuple[tuple[str, str], ...]
     tags: tuple[tuple[str, str], ...]
     # fingerprint of the static addresses (EIPs / private IPs); "" when none
@@ -107,7 +107,8 @@ class Desired:
     listeners: tuple[DesiredListener, ...]
     targets: frozenset[str]  # instance IDs
     frontend_sg: DesiredSecurityGroup | None
-    rules: tuple[Rule, ...]  # frontend (FRONTEND or real ID) and node group rules
+    rules: tuple[Rule, ...]  # frontend and node group rules (placeholders or real IDs)
+    backend_sg: DesiredSecurityGroup | None = None  # the cluster's shared group
     # node groups whose rules we manage: revocation only happens inside these
     managed_groups: tuple[str, ...] = ()
     skipped_backends: tuple[str, ...] = ()  # node names without a usable providerID
@@ -158,4 +159,5 @@ class Observed:
     listeners: tuple[ObservedListener, ...] = ()
     target_groups: tuple[ObservedTargetGroup, ...] = ()  # ours only
     frontend_sg_id: str | None = None
+    backend_sg_id: str | None = None
     rules: tuple[Rule, ...] = field(default=())  # every rule of the frontend and node groups

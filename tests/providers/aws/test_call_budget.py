@@ -21,11 +21,13 @@ def test_two_port_service_create_resync_and_node_change(aws: Harness) -> None:
 
     provider.ensure(spec)
     created = _count(aws)
-    # 1 SG + 2 SG rule batches (ours, nodes') + 1 NLB + 2 groups + 2 listeners + 2 registrations
-    assert created[1] == 10
-    # reads: the NLB, instances, node groups, our group by name, subnets, and each target
-    # group by name (to adopt leftovers of an interrupted create)
-    assert created[0] - created[1] == 7
+    # 2 security groups (the NLB's, and the cluster's shared backend group, first Service
+    # only) + 2 rule batches (NLB group, node group) + 1 NLB + 2 target groups + 2 listeners
+    # + 2 registrations
+    assert created[1] == 11
+    # reads: the NLB, instances, node groups, our group and the backend group by name,
+    # subnets, and each target group by name (to adopt leftovers of an interrupted create)
+    assert created[0] - created[1] == 8
 
     aws.recorder.reset()
     provider.ensure(spec)
@@ -42,3 +44,9 @@ def test_two_port_service_create_resync_and_node_change(aws: Harness) -> None:
     aws.recorder.reset()
     provider.update_backends(dataclasses.replace(spec, backends=aws.fake.backends(4)[1:]))
     assert _count(aws) == (5, 0)
+
+    # a second Service finds the shared backend group and the node rules in place: its
+    # group + its rules + NLB + 2 target groups + 2 listeners + 2 registrations
+    aws.recorder.reset()
+    provider.ensure(aws.spec(listeners=(tcp(80, 31080), tcp(443, 31443)), nodes=3))
+    assert _count(aws)[1] == 9

@@ -15,7 +15,7 @@ from providers.aws.config import SecurityGroupMode
 from providers.aws.diff import diff
 from providers.aws.naming import rule_description
 from providers.aws.render import Placement, Settings, check_spec, health_check, render
-from providers.aws.security_groups import FRONTEND
+from providers.aws.security_groups import BACKEND, FRONTEND
 from providers.aws.state import Observed
 from providers.aws.subnets import SubnetInfo
 from tests.providers.aws.conftest import KUBE_PROXY, tcp, udp
@@ -83,20 +83,22 @@ def test_render_load_balancer_mode() -> None:
     desired = render(spec(tcp(80, 30080), udp(53, 30053), source_ranges=("1.2.3.0/24",)),
                      parse({ann.PROXY_PROTOCOL: "*", ann.CROSS_ZONE: "true"}.items()),
                      placement=PLACEMENT, settings=Settings())
-    assert desired.lb.security_groups == (FRONTEND,)
+    assert desired.lb.security_groups == (FRONTEND, BACKEND)
     assert dict(desired.lb.attributes) == {"load_balancing.cross_zone.enabled": "true"}
     assert desired.targets == {"i-01", "i-02"} and desired.skipped_backends == ("n3",)
     tcp_tg = next(tg for tg in desired.target_groups if tg.protocol == "TCP")
     udp_tg = next(tg for tg in desired.target_groups if tg.protocol == "UDP")
     assert dict(tcp_tg.attributes) == {"proxy_protocol_v2.enabled": "true"}
     assert dict(udp_tg.attributes) == {}  # no proxy protocol for UDP on AWS
-    rules = {str(r) for r in desired.rules}
+    rules = {(str(r), r.description) for r in desired.rules}
+    ours, shared = rule_description(REF), "cloud-lb/prod/shared"
     assert rules == {
-        f"{FRONTEND} tcp/80 from 1.2.3.0/24", f"{FRONTEND} udp/53 from 1.2.3.0/24",
-        f"sg-nodes tcp/30080 from {FRONTEND}", f"sg-nodes udp/30053 from {FRONTEND}",
-        f"sg-nodes tcp/10256 from {FRONTEND}",
+        (f"{FRONTEND} tcp/80 from 1.2.3.0/24", ours), (f"{FRONTEND} udp/53 from 1.2.3.0/24", ours),
+        # the nodes admit the cluster's backend group: the same few rules for every Service
+        (f"sg-nodes tcp/30000-32767 from {BACKEND}", shared),
+        (f"sg-nodes udp/30000-32767 from {BACKEND}", shared),
+        (f"sg-nodes tcp/10256 from {BACKEND}", shared),
     }
-    assert all(r.description == rule_description(REF) for r in desired.rules)
 
 
 def test_render_nodes_mode_puts_clients_and_health_checks_on_the_nodes() -> None:

@@ -36,11 +36,12 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
     spec = aws.spec(listeners=(tcp(80, 30080), udp(53, 30053)))
     provider.ensure(spec)
     name = load_balancer_name(spec.ref)
-    frontend = _frontend(aws, name)
-    ours = rule_description(spec.ref)
+    frontend, backend = aws.lb(name)["SecurityGroups"]
+    ours, shared = rule_description(spec.ref), f"cloud-lb/{aws.cluster}/shared"
     assert _sources(aws, frontend) == {("tcp", 80, "0.0.0.0/0", ours), ("udp", 53, "0.0.0.0/0", ours)}
+    assert _sources(aws, backend) == set()
     assert _sources(aws, aws.fake.node_sg) == foreign_before | {
-        ("tcp", 30080, frontend, ours), ("udp", 30053, frontend, ours), ("tcp", 10256, frontend, ours)}
+        ("tcp", 30000, backend, shared), ("udp", 30000, backend, shared), ("tcp", 10256, backend, shared)}
 
     restricted = dataclasses.replace(spec, source_ranges=("203.0.113.0/24", "198.51.100.7/32"))
     changes = provider.plan(restricted)
@@ -59,10 +60,16 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
     assert {src for _, _, src, _ in _sources(aws, frontend)} == {"0.0.0.0/0"}
     assert provider.plan(spec) == []
 
-    provider.delete(spec.ref)
-    assert _sources(aws, aws.fake.node_sg) == foreign_before
+    other = aws.spec(listeners=(tcp(8080, 31080),))
+    provider.ensure(other)
+    provider.delete(spec.ref)  # another NLB still needs the shared rules
+    assert ("tcp", 30000, backend, shared) in _sources(aws, aws.fake.node_sg)
     groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [security_group_name(spec.ref)]}])
     assert groups["SecurityGroups"] == []
+    provider.delete(other.ref)  # the last one: everything of ours goes
+    assert _sources(aws, aws.fake.node_sg) == foreign_before
+    names = {g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]}
+    assert names == {"default", f"{aws.cluster}-nodes"}
 
 
 def test_a_foreign_rule_equal_to_ours_counts_as_present_and_is_never_revoked(aws: Harness) -> None:
@@ -89,9 +96,14 @@ def test_nodes_mode_puts_client_ranges_and_health_checks_on_the_node_group(aws: 
     moved = dataclasses.replace(spec, source_ranges=("192.0.2.128/25",))
     provider.ensure(moved)
     assert ("tcp", 30080, "192.0.2.0/24", ours) not in _sources(aws, aws.fake.node_sg)
+    other = aws.spec(listeners=(tcp(8080, 31080),))
+    provider.ensure(other)
     provider.delete(spec.ref)
-    # the kube-proxy rule serves every Service of the cluster: it stays
-    assert _sources(aws, aws.fake.node_sg) == {("tcp", 10256, "10.0.0.0/16", shared)}
+    # the kube-proxy rule serves every Service of the cluster: it stays while one is left
+    assert _sources(aws, aws.fake.node_sg) == {("tcp", 31080, "0.0.0.0/0", rule_description(other.ref)),
+                                               ("tcp", 10256, "10.0.0.0/16", shared)}
+    provider.delete(other.ref)
+    assert _sources(aws, aws.fake.node_sg) == set()
 
 
 def test_user_security_groups_replace_ours_and_are_never_edited(aws: Harness) -> None:
@@ -102,7 +114,8 @@ def test_user_security_groups_replace_ours_and_are_never_edited(aws: Harness) ->
     provider = aws.provider()
     spec = aws.spec(options={ann.SECURITY_GROUPS: "team-frontend"})
     provider.ensure(spec)
-    assert aws.lb(load_balancer_name(spec.ref))["SecurityGroups"] == [mine]
+    groups = aws.lb(load_balancer_name(spec.ref))["SecurityGroups"]
+    assert groups[0] == mine and len(groups) == 2  # theirs, and the cluster's backend group
     assert aws.ingress(mine) == before
-    assert ("tcp", 30080, mine, rule_description(spec.ref)) in _sources(aws, aws.fake.node_sg)
+    assert ("tcp", 30000, groups[1], f"cloud-lb/{aws.cluster}/shared") in _sources(aws, aws.fake.node_sg)
     assert provider.plan(spec) == []
