@@ -48,12 +48,19 @@ from pydantic.alias_generators import to_camel
 from cloud_lb import provider as provider_registry
 from cloud_lb.config_errors import ConfigError, yaml_error, validation_problems, yaml_lines
 from cloud_lb.durations import Duration
+from cloud_lb.translate.ingress_class import (
+    DEFAULT_CLASS_NAME,
+    DEFAULT_CONTROLLER_NAME,
+    IngressSettings,
+)
 from cloud_lb.translate.settings import EXCLUDE_LABEL, TranslateSettings
 
 __all__ = ["Config", "ConfigError", "default_config", "load_config", "parse_config"]
 
 _MODEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+_CONTROLLER = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9._/-]+$"
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 _QUALIFIED = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 
 
@@ -75,6 +82,29 @@ class HealthCheckConfig(BaseModel):
     def _timeout_within_interval(self) -> HealthCheckConfig:
         if self.timeout > self.interval:
             raise ValueError(f"timeout ({self.timeout}s) must not exceed interval ({self.interval}s)")
+        return self
+
+
+class IngressConfig(BaseModel):
+    """Ingresses of our IngressClass get one L7 load balancer each (providers with L7)."""
+
+    model_config = _MODEL
+
+    enabled: bool = Field(True, description="serve Ingresses (needs a provider with L7 support)")
+    controller_name: str = Field(
+        DEFAULT_CONTROLLER_NAME, max_length=250, pattern=_CONTROLLER,
+        description="IngressClasses with this spec.controller are ours")
+    class_name: str = Field(
+        DEFAULT_CLASS_NAME, pattern=_DNS_SUBDOMAIN,
+        description="the legacy kubernetes.io/ingress.class annotation value that is ours")
+    http_port: int = Field(80, ge=1, le=65535, description="HTTP listener port of every Ingress")
+    https_port: int = Field(443, ge=1, le=65535,
+                            description="HTTPS listener port (when the Ingress has TLS)")
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> IngressConfig:
+        if self.http_port == self.https_port:
+            raise ValueError("httpPort and httpsPort must differ")
         return self
 
 
@@ -105,6 +135,8 @@ class ControllerConfig(BaseModel):
         description="externalTrafficPolicy Cluster: kube-proxy's :10256/healthz, or TCP on the node port")
     health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig,
                                             description="health check timings")
+    ingress: IngressConfig = Field(default_factory=IngressConfig,
+                                   description="Ingress support: class and listener ports")
 
     @model_validator(mode="after")
     def _something_to_manage(self) -> ControllerConfig:
@@ -265,6 +297,12 @@ class Config(BaseModel):
             unhealthy_threshold=c.health_check.unhealthy_threshold,
             allow_health_check_overrides=c.health_check.allow_service_overrides,
         )
+
+    def ingress_settings(self) -> IngressSettings:
+        i = self.controller.ingress
+        return IngressSettings(enabled=i.enabled, controller_name=i.controller_name,
+                               class_name=i.class_name, http_port=i.http_port,
+                               https_port=i.https_port)
 
     def __repr_args__(self) -> Any:
         yield from super().__repr_args__()

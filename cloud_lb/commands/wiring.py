@@ -50,4 +50,4 @@ def build_controller(config: Config, *, api: KubeAPI, provider: LoadBalancerProv
                      ) -> Controller:
     from cloud_lb.controller.manager import Controller
     return Controller(api=api, provider=provider, settings=config.translate_settings(),
-                      runtime=runtime_settings(config))
+                      runtime=runtime_settings(config), ingress=config.ingress_settings())

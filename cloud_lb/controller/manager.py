@@ -4,7 +4,9 @@
     nodes informer ────┼─> work queue ─────┼─> worker 2 ─┼─> ServiceReconciler ─> provider
     resync timer ──────┘   (dedupe, backoff)└─> worker N ─┘
 
-Keys are `namespace/name`. Retries: a failed key goes back with per-key exponential
+Keys are `namespace/name` for Services and `ingress:namespace/name` for Ingresses
+(`ingresses.IngressFeature`, built when Ingress support is on and the provider has
+`capabilities.l7`). Retries: a failed key goes back with per-key exponential
 backoff; a pending one after the provider's `retry_after`; a user error waits for the
 object to change. `stop()` is graceful: no new keys are taken, in-flight reconciles
 finish, then informers and the provider close.
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cloud_lb.controller.ingresses import IngressFeature, is_ingress_key
 from cloud_lb.controller.nodes import NodeSync
 from cloud_lb.controller.orphans import collect_orphans
 from cloud_lb.controller.service import Outcome, Result, ServiceReconciler
@@ -26,7 +29,9 @@ from cloud_lb.kube.client import NODES, SERVICES, KubeAPI
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.kube.informer import Informer, object_key
 from cloud_lb.kube.workqueue import WorkQueue
+from cloud_lb.model import ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
+from cloud_lb.translate.ingress_class import IngressSettings
 from cloud_lb.translate.predicates import should_enqueue
 from cloud_lb.translate.settings import TranslateSettings
 
@@ -49,7 +54,8 @@ class RuntimeSettings:
 class Controller:
     def __init__(self, *, api: KubeAPI, provider: LoadBalancerProvider,
                  settings: TranslateSettings, runtime: RuntimeSettings | None = None,
-                 observer: Callable[[str, Outcome, float], None] | None = None) -> None:
+                 observer: Callable[[str, Outcome, float], None] | None = None,
+                 ingress: IngressSettings | None = None) -> None:
         self.api = api
         self.provider = provider
         self.settings = settings
@@ -75,6 +81,12 @@ class Controller:
         self.last_full_resync: float | None = None
         self.services.add_handler(self._on_service)
         self.nodes.add_handler(self.node_sync.handle_event)
+        self.ingress: IngressFeature | None = None
+        if ingress is not None and ingress.enabled and provider.capabilities.l7:
+            self.ingress = IngressFeature(
+                api=api, provider=provider, settings=settings, ingress_settings=ingress,
+                events=self.events, services=self.services, nodes=self.nodes,
+                enqueue=self.queue.add)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, sync_timeout: float = 60.0) -> None:
@@ -87,6 +99,8 @@ class Controller:
         self.services.start()
         if not (self.nodes.wait_synced(sync_timeout) and self.services.wait_synced(sync_timeout)):
             raise TimeoutError(f"caches did not sync within {sync_timeout:.0f}s")
+        if self.ingress is not None and not self.ingress.start(sync_timeout=sync_timeout):
+            raise TimeoutError(f"Ingress caches did not sync within {sync_timeout:.0f}s")
         self.node_sync.prime()
 
     def start_workers(self) -> None:
@@ -121,18 +135,22 @@ class Controller:
             timer.join(1.0)
         self.services.stop()
         self.nodes.stop()
+        if self.ingress is not None:
+            self.ingress.stop()
         log.info("controller stopped")
 
     @property
     def synced(self) -> bool:
-        return self.services.has_synced and self.nodes.has_synced
+        return (self.services.has_synced and self.nodes.has_synced
+                and (self.ingress is None or self.ingress.synced))
 
     @property
     def working(self) -> bool:
         return bool(self._workers) and not self._stop.is_set()
 
     def informers(self) -> list[Informer]:
-        return [self.services, self.nodes]
+        extra = self.ingress.informers() if self.ingress is not None else []
+        return [self.services, self.nodes, *extra]
 
     def wait_idle(self, timeout: float) -> bool:
         """True once the queue is empty and no reconcile runs (tests, demo, bench)."""
@@ -157,11 +175,15 @@ class Controller:
     def _requeue_managed(self) -> None:
         for key in self.reconciler.managed_keys():
             self.queue.add(key)
+        for key in self.ingress.managed_keys() if self.ingress is not None else []:
+            self.queue.add(key)
 
     def resync(self) -> None:
         """Re-ensure every Service we manage (drift detection)."""
         keys = {object_key(s) for s in self.services.list() if should_enqueue(s, self.settings)}
         keys.update(self.reconciler.managed_keys())
+        if self.ingress is not None:
+            keys.update(self.ingress.wanted_keys())
         with self._drift_lock:
             self._drift.update(keys)
         for key in keys:
@@ -170,11 +192,13 @@ class Controller:
         log.info("periodic resync keys=%d", len(keys))
 
     def collect_orphans(self) -> list[Any]:
-        """Delete load balancers tagged as ours whose Service is gone."""
-        return collect_orphans(self.provider, self._live_uids, apply=True)
+        """Delete load balancers tagged as ours whose Service (or Ingress) is gone."""
+        kinds = {ObjectKind.SERVICE} | ({ObjectKind.INGRESS} if self.ingress is not None else set())
+        return collect_orphans(self.provider, self._live_uids, apply=True, kinds=frozenset(kinds))
 
     def _live_uids(self) -> set[str]:
-        return {s["metadata"]["uid"] for s in self.services.list()}
+        uids = {s["metadata"]["uid"] for s in self.services.list()}
+        return uids | (self.ingress.live_uids() if self.ingress is not None else set())
 
     def _every(self, period: float, action: Callable[[], Any]) -> None:
         while not self._stop.wait(period):
@@ -194,7 +218,10 @@ class Controller:
                 self._drift.discard(key)
             started = time.monotonic()
             try:
-                outcome = self.reconciler.reconcile(key, check_drift=check_drift)
+                if self.ingress is not None and is_ingress_key(key):
+                    outcome = self.ingress.reconcile(key, check_drift=check_drift)
+                else:
+                    outcome = self.reconciler.reconcile(key, check_drift=check_drift)
             except Exception as exc:  # noqa: BLE001 - a worker must survive any bug
                 log.exception("reconcile crashed key=%s", key)
                 outcome = Outcome(Result.ERROR, message=repr(exc))

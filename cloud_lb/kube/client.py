@@ -8,6 +8,7 @@ the decoded JSON dict. The typed API still builds URLs, headers and auth.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -58,6 +59,12 @@ ENDPOINT_SLICES = Resource("EndpointSlice", "endpointslices",
 INGRESSES = Resource("Ingress", "ingresses",
                      lambda c: k8s.NetworkingV1Api(c).list_ingress_for_all_namespaces)
 EVENTS = Resource("Event", "events", lambda c: k8s.CoreV1Api(c).list_event_for_all_namespaces)
+INGRESS_CLASSES = Resource("IngressClass", "ingressclasses",
+                           lambda c: k8s.NetworkingV1Api(c).list_ingress_class)
+# only TLS Secrets: an Ingress reads nothing else, and a cache of every Secret of the
+# cluster would hold far more (and more sensitive) data than needed
+TLS_SECRETS = Resource("Secret", "secrets", lambda c: functools.partial(
+    k8s.CoreV1Api(c).list_secret_for_all_namespaces, field_selector="type=kubernetes.io/tls"))
 
 
 class KubeAPI:
@@ -66,6 +73,7 @@ class KubeAPI:
     def __init__(self, api_client: k8s.ApiClient, *, request_timeout: float = 30.0) -> None:
         self.api_client = api_client
         self.core = k8s.CoreV1Api(api_client)
+        self.networking = k8s.NetworkingV1Api(api_client)
         self.timeout = request_timeout
 
     # -- reads -----------------------------------------------------------------
@@ -130,6 +138,18 @@ class KubeAPI:
                              content_type: str = MERGE_PATCH) -> dict[str, Any]:
         return self._call(f"patch service status {namespace}/{name}",
                           self.core.patch_namespaced_service_status, name, namespace, body,
+                          _content_type=content_type)
+
+    def patch_ingress(self, namespace: str, name: str, body: Any, *,
+                      content_type: str = MERGE_PATCH) -> dict[str, Any]:
+        return self._call(f"patch ingress {namespace}/{name}",
+                          self.networking.patch_namespaced_ingress, name, namespace, body,
+                          _content_type=content_type)
+
+    def patch_ingress_status(self, namespace: str, name: str, body: Any, *,
+                             content_type: str = MERGE_PATCH) -> dict[str, Any]:
+        return self._call(f"patch ingress status {namespace}/{name}",
+                          self.networking.patch_namespaced_ingress_status, name, namespace, body,
                           _content_type=content_type)
 
     def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:

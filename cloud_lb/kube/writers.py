@@ -7,11 +7,13 @@ merge patch of `status.loadBalancer` only, and only by callers that saw it diffe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cloud_lb.kube.client import KubeAPI
 
 Obj = dict[str, Any]
+Patch = Callable[[str, str, Any], Obj]
 
 
 def finalizers(obj: Obj) -> list[str]:
@@ -23,17 +25,19 @@ def _meta(obj: Obj) -> tuple[str, str]:
     return meta["namespace"], meta["name"]
 
 
-def add_finalizer(api: KubeAPI, obj: Obj, finalizer: str) -> Obj:
+def add_finalizer(api: KubeAPI, obj: Obj, finalizer: str, *, patch: Patch | None = None) -> Obj:
+    """`patch` writes the object (default: `api.patch_service`)."""
     current = finalizers(obj)
     if finalizer in current:
         return obj
     namespace, name = _meta(obj)
     body = {"metadata": {"finalizers": [*current, finalizer],
                          "resourceVersion": obj["metadata"]["resourceVersion"]}}
-    return api.patch_service(namespace, name, body)
+    return (patch or api.patch_service)(namespace, name, body)
 
 
-def remove_finalizer(api: KubeAPI, obj: Obj, finalizer: str) -> Obj:
+def remove_finalizer(api: KubeAPI, obj: Obj, finalizer: str, *,
+                     patch: Patch | None = None) -> Obj:
     current = finalizers(obj)
     if finalizer not in current:
         return obj
@@ -41,16 +45,25 @@ def remove_finalizer(api: KubeAPI, obj: Obj, finalizer: str) -> Obj:
     remaining = [f for f in current if f != finalizer]
     body = {"metadata": {"finalizers": remaining or None,
                          "resourceVersion": obj["metadata"]["resourceVersion"]}}
-    return api.patch_service(namespace, name, body)
+    return (patch or api.patch_service)(namespace, name, body)
 
 
 def load_balancer_status(obj: Obj) -> dict[str, Any]:
     return ((obj.get("status") or {}).get("loadBalancer")) or {}
 
 
-def patch_load_balancer_status(api: KubeAPI, obj: Obj, status: dict[str, Any]) -> Obj:
-    """Set `status.loadBalancer` to `status` ({} clears it)."""
+def patch_load_balancer_status(api: KubeAPI, obj: Obj, status: dict[str, Any], *,
+                               patch: Patch | None = None) -> Obj:
+    """Set `status.loadBalancer` to `status` ({} clears it). `patch` writes the status
+    subresource (default: `api.patch_service_status`)."""
     namespace, name = _meta(obj)
     ingress = status.get("ingress") or None
-    return api.patch_service_status(namespace, name,
-                                    {"status": {"loadBalancer": {"ingress": ingress}}})
+    return (patch or api.patch_service_status)(
+        namespace, name, {"status": {"loadBalancer": {"ingress": ingress}}})
+
+
+def ingress_status(status: dict[str, Any]) -> dict[str, Any]:
+    """A Service's `status.loadBalancer` value reshaped for an Ingress: an Ingress's
+    load balancer ingress points have `ip`, `hostname` and `ports`, no `ipMode`."""
+    points = [{k: v for k, v in p.items() if k != "ipMode"} for p in status.get("ingress") or []]
+    return {"ingress": points} if points else {}

@@ -1,0 +1,259 @@
+"""The Ingress reconciler: one Ingress key in, its L7 load balancer and status converged.
+
+The same decisions as the Service reconciler (`service.py`), over an Ingress:
+
+1. gone from the cache → delete what we built for it (if we saw it);
+2. `needs_cleanup` (our per-controller finalizer, and being deleted or no longer of our
+   class) → delete the load balancer, clear status, remove the finalizer;
+3. not ours → nothing;
+4. ours → finalizer first, translate with the Services and Secrets it names (an error
+   → an `InvalidIngressSpec` event and no cloud call; a missing Service or Secret → an
+   `InvalidIngressSpec` warning naming what is skipped, the rest is served), then the
+   cheapest converging call: nothing, `update_backends` (only nodes changed) or
+   `ensure`; `status.loadBalancer.ingress` written only when it differs.
+
+Events carry the reasons of the Service path (`EnsuringLoadBalancer`,
+`EnsuredLoadBalancer`, `UpdatedLoadBalancer`, `SyncLoadBalancerFailed`,
+`DeletingLoadBalancer`, `DeletedLoadBalancer`) on the Ingress.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloud_lb.controller.service import Outcome, Result, SyncRecord, backends_only_changed
+from cloud_lb.kube import writers
+from cloud_lb.kube.client import KubeAPI
+from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
+from cloud_lb.kube.events import EventRecorder
+from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
+from cloud_lb.provider import (
+    CloudError,
+    InvalidSpecError,
+    LoadBalancerProvider,
+    OwnershipError,
+    PendingError,
+)
+from cloud_lb.translate.errors import TranslationError
+from cloud_lb.translate.ingress import INVALID_REASON, ingress_to_spec
+from cloud_lb.translate.ingress_class import (
+    IngressSettings,
+    is_ours,
+    needs_cleanup,
+    references,
+)
+from cloud_lb.translate.settings import TranslateSettings
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+API_VERSION = "networking.k8s.io/v1"
+
+
+@dataclass
+class IngressRecord(SyncRecord):
+    warnings: frozenset[str] = field(default_factory=frozenset)
+
+
+class IngressReconciler:
+    def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
+                 classes: Callable[[], Iterable[Obj]], services: Callable[[str], Obj | None],
+                 secrets: Callable[[str], Obj | None], nodes: Callable[[], Iterable[Obj]],
+                 provider: LoadBalancerProvider, settings: TranslateSettings,
+                 ingress_settings: IngressSettings, events: EventRecorder) -> None:
+        self.api = api
+        self.lookup = lookup
+        self.classes = classes
+        self.services = services
+        self.secrets = secrets
+        self.nodes = nodes
+        self.provider = provider
+        self.settings = settings
+        self.ingress_settings = ingress_settings
+        self.events = events
+        self._records: dict[str, IngressRecord] = {}
+        self._lock = threading.Lock()
+
+    def managed_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._records)
+
+    def record(self, key: str) -> IngressRecord | None:
+        with self._lock:
+            return self._records.get(key)
+
+    # -- the decision ---------------------------------------------------------------------
+    def reconcile(self, key: str, *, check_drift: bool = False) -> Outcome:
+        cached = self.lookup(key)
+        if cached is None:
+            return self._forget_deleted(key)
+        ingress = _typed(cached)
+        classes = list(self.classes())
+        if needs_cleanup(ingress, classes, self.ingress_settings):
+            return self._cleanup(key, ingress)
+        if not is_ours(ingress, classes, self.ingress_settings):
+            return Outcome(Result.SKIPPED)
+        return self._sync(key, ingress, check_drift=check_drift)
+
+    def _ref(self, ingress: Obj) -> LBRef:
+        meta = ingress["metadata"]
+        return LBRef(cluster=self.settings.cluster_name, kind=ObjectKind.INGRESS,
+                     namespace=meta["namespace"], name=meta["name"], uid=meta["uid"])
+
+    def _sync(self, key: str, ingress: Obj, *, check_drift: bool) -> Outcome:
+        ref = self._ref(ingress)
+        with self._lock:
+            record = self._records.get(key)
+            if record is None or record.ref != ref:
+                record = self._records[key] = IngressRecord(ref=ref)
+        try:
+            ingress = _typed(writers.add_finalizer(self.api, ingress, self.ingress_settings.finalizer,
+                                                   patch=self.api.patch_ingress))
+        except APIConflictError as exc:
+            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
+        except APINotFoundError:
+            return Outcome(Result.SKIPPED)
+        refs = references(ingress)
+        services = {k: s for k in refs.services if (s := self.services(k)) is not None}
+        secrets = {k: s for k in refs.secrets if (s := self.secrets(k)) is not None}
+        try:
+            result = ingress_to_spec(ingress, self.nodes(), services=services, secrets=secrets,
+                                     settings=self.settings,
+                                     ingress_settings=self.ingress_settings,
+                                     capabilities=self.provider.capabilities)
+        except TranslationError as exc:
+            return self._invalid(record, ingress, str(exc))
+        record.invalid_message = None
+        self._warn(record, ingress, [str(w) for w in result.warnings])
+        spec = result.spec
+
+        previous = record.spec
+        if not check_drift and previous is not None and record.last_error is None:
+            if previous == spec and self._status_matches(ingress, record.status):
+                return Outcome(Result.SKIPPED)
+            if backends_only_changed(previous, spec):
+                return self._update_backends(record, ingress, spec)
+        return self._ensure(record, ingress, spec, first=previous is None)
+
+    def _warn(self, record: IngressRecord, ingress: Obj, warnings: list[str]) -> None:
+        for message in warnings:
+            if message not in record.warnings:
+                self.events.warning(ingress, INVALID_REASON, message)
+        record.warnings = frozenset(warnings)
+
+    def _update_backends(self, record: IngressRecord, ingress: Obj,
+                         spec: LoadBalancerSpec) -> Outcome:
+        try:
+            self.provider.update_backends(spec)
+        except Exception as exc:  # noqa: BLE001 - classified in one place
+            return self._failed(record, ingress, exc, "updating backends")
+        record.spec, record.last_sync = spec, time.time()
+        log.info("backends updated ingress=%s backends=%d", record.ref.key, len(spec.backends))
+        return Outcome(Result.SYNCED)
+
+    def _ensure(self, record: IngressRecord, ingress: Obj, spec: LoadBalancerSpec, *,
+                first: bool) -> Outcome:
+        changed = not first and record.spec != spec
+        if first or changed or record.last_error is not None:
+            self.events.normal(ingress, "EnsuringLoadBalancer", "Ensuring load balancer")
+        try:
+            status = self.provider.ensure(spec)
+        except Exception as exc:  # noqa: BLE001 - classified in one place
+            return self._failed(record, ingress, exc, "ensuring load balancer")
+        wanted = writers.ingress_status(status.to_kube())
+        status_changed = writers.load_balancer_status(ingress) != wanted
+        if status_changed:
+            try:
+                writers.patch_load_balancer_status(self.api, ingress, wanted,
+                                                   patch=self.api.patch_ingress_status)
+            except APIError as exc:
+                record.spec, record.status = spec, status
+                return Outcome(Result.ERROR, message=f"status update failed: {exc}")
+        recovered = record.last_error is not None
+        record.spec, record.status = spec, status
+        record.last_sync, record.last_error = time.time(), None
+        if changed:
+            self.events.normal(ingress, "UpdatedLoadBalancer", "Updated load balancer")
+        if status_changed or changed or recovered:
+            self.events.normal(ingress, "EnsuredLoadBalancer", "Ensured load balancer")
+        log.info("load balancer ensured ingress=%s id=%s address=%s rules=%d", record.ref.key,
+                 status.provider_id, ",".join(p.ip or p.hostname or "" for p in status.ingress),
+                 len(spec.rules))
+        return Outcome(Result.SYNCED)
+
+    def _status_matches(self, ingress: Obj, status: LoadBalancerStatus | None) -> bool:
+        return status is not None and (
+            writers.load_balancer_status(ingress) == writers.ingress_status(status.to_kube()))
+
+    def _invalid(self, record: SyncRecord, ingress: Obj, message: str) -> Outcome:
+        if record.invalid_message != message:
+            self.events.warning(ingress, INVALID_REASON, message)
+        record.invalid_message = message
+        record.last_error = message
+        return Outcome(Result.INVALID, message=message)
+
+    def _failed(self, record: SyncRecord, ingress: Obj, exc: Exception, doing: str) -> Outcome:
+        if isinstance(exc, PendingError):
+            log.info("load balancer pending ingress=%s retry_after=%.1fs reason=%s",
+                     record.ref.key, exc.retry_after, exc)
+            return Outcome(Result.PENDING, retry_after=exc.retry_after, message=str(exc))
+        if isinstance(exc, InvalidSpecError):
+            return self._invalid(record, ingress, str(exc))
+        record.last_error = str(exc) or type(exc).__name__
+        if isinstance(exc, OwnershipError | CloudError):
+            message = f"Error {doing}: {exc}"
+        else:
+            log.exception("unexpected error ingress=%s while=%s", record.ref.key, doing)
+            message = f"Error {doing}: {type(exc).__name__}: {exc}"
+        self.events.warning(ingress, "SyncLoadBalancerFailed", message)
+        return Outcome(Result.ERROR, message=message)
+
+    # -- deletion -------------------------------------------------------------------------
+    def _cleanup(self, key: str, ingress: Obj) -> Outcome:
+        ref = self._ref(ingress)
+        self.events.normal(ingress, "DeletingLoadBalancer", "Deleting load balancer")
+        try:
+            self.provider.delete(ref)
+        except Exception as exc:  # noqa: BLE001
+            record = self._records.get(key) or IngressRecord(ref=ref)
+            return self._failed(record, ingress, exc, "deleting load balancer")
+        try:
+            if writers.load_balancer_status(ingress):
+                ingress = _typed(writers.patch_load_balancer_status(
+                    self.api, ingress, {}, patch=self.api.patch_ingress_status))
+            writers.remove_finalizer(self.api, ingress, self.ingress_settings.finalizer,
+                                     patch=self.api.patch_ingress)
+        except APINotFoundError:
+            pass
+        except APIError as exc:
+            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
+        with self._lock:
+            self._records.pop(key, None)
+        self.events.normal(ingress, "DeletedLoadBalancer", "Deleted load balancer")
+        log.info("load balancer deleted ingress=%s", key)
+        return Outcome(Result.DELETED)
+
+    def _forget_deleted(self, key: str) -> Outcome:
+        """The Ingress vanished without our finalizer holding it."""
+        with self._lock:
+            record = self._records.pop(key, None)
+        if record is None:
+            return Outcome(Result.SKIPPED)
+        try:
+            self.provider.delete(record.ref)
+        except Exception as exc:  # noqa: BLE001
+            with self._lock:
+                self._records.setdefault(key, record)
+            return Outcome(Result.ERROR, message=f"deleting load balancer: {exc}")
+        log.info("load balancer deleted ingress=%s (object already gone)", key)
+        return Outcome(Result.DELETED)
+
+
+def _typed(ingress: Obj) -> Obj:
+    """Cached list items carry no kind; events name the object's kind and apiVersion."""
+    return {**ingress, "kind": "Ingress", "apiVersion": API_VERSION}
