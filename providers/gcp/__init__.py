@@ -32,7 +32,7 @@ PLUGIN = ProviderPlugin(
     config_model=GCPConfig,
     factory=_build,
     description="GCP regional passthrough Network Load Balancers (backend services, "
-                "instance groups, firewalls) via google-cloud-compute",
+    "instance groups, firewalls) via google-cloud-compute",
 )
 
 __all__ = ["PLUGIN", "GCPConfig"]

@@ -48,7 +48,7 @@ def _bool(spec: LoadBalancerSpec, key: str) -> bool:
         return False
     lowered = raw.strip().lower()
     if lowered not in ("true", "false"):
-        raise InvalidSpecError(f"{key} must be \"true\" or \"false\", got {raw!r}", field=_field(key))
+        raise InvalidSpecError(f'{key} must be "true" or "false", got {raw!r}', field=_field(key))
     return lowered == "true"
 
 
@@ -60,28 +60,39 @@ def parse(spec: LoadBalancerSpec, *, default_tier: str) -> GCPOptions:
             continue
         lowered = raw.strip().lower()
         if lowered not in ("internal", "external"):
-            raise InvalidSpecError(f"{key} must be \"Internal\" or \"External\", got {raw!r}",
-                                   field=_field(key))
+            raise InvalidSpecError(
+                f'{key} must be "Internal" or "External", got {raw!r}', field=_field(key)
+            )
         internal = internal or lowered == "internal"
     global_access = _bool(spec, GLOBAL_ACCESS)
     subnet = spec.option(ILB_SUBNET)
     if (global_access or subnet) and not internal:
         key = GLOBAL_ACCESS if global_access else ILB_SUBNET
-        raise InvalidSpecError(f"{key} applies to internal load balancers only; add "
-                               f"{LB_TYPE}: Internal or remove it", field=_field(key))
+        raise InvalidSpecError(
+            f"{key} applies to internal load balancers only; add {LB_TYPE}: Internal or remove it",
+            field=_field(key),
+        )
     tier_raw = spec.option(NETWORK_TIER)
     tier = default_tier
     if tier_raw is not None:
         tier = tier_raw.strip().upper()
         if tier not in ("PREMIUM", "STANDARD"):
-            raise InvalidSpecError(f"{NETWORK_TIER} must be \"Premium\" or \"Standard\", "
-                                   f"got {tier_raw!r}", field=_field(NETWORK_TIER))
+            raise InvalidSpecError(
+                f'{NETWORK_TIER} must be "Premium" or "Standard", got {tier_raw!r}',
+                field=_field(NETWORK_TIER),
+            )
     rbs = spec.option(RBS)
     if rbs is not None and rbs.strip().lower() != "enabled":
-        raise InvalidSpecError(f"{RBS}: cloud-lb always builds backend-service based load "
-                               f"balancers; only \"enabled\" is accepted, got {rbs!r}",
-                               field=_field(RBS))
+        raise InvalidSpecError(
+            f"{RBS}: cloud-lb always builds backend-service based load "
+            f'balancers; only "enabled" is accepted, got {rbs!r}',
+            field=_field(RBS),
+        )
     overridden = any(k.startswith(HC_OVERRIDE_PREFIX) for k, _ in spec.options)
-    return GCPOptions(internal=internal, allow_global_access=global_access,
-                      subnetwork=subnet.strip() if subnet else None,
-                      network_tier=tier, health_check_overridden=overridden)
+    return GCPOptions(
+        internal=internal,
+        allow_global_access=global_access,
+        subnetwork=subnet.strip() if subnet else None,
+        network_tier=tier,
+        health_check_overridden=overridden,
+    )

@@ -30,8 +30,13 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 from google.protobuf import json_format
-from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
-                      wait_random_exponential)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from cloud_lb.provider import CallRecorder, CloudError
 from providers.gcp.config import GCPConfig
@@ -56,22 +61,64 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "address": Kind("addresses", "addresses", compute_v1.Address, "address", "region",
-                    compute_v1.ListAddressesRequest),
-    "healthCheck": Kind("regionHealthChecks", "health_checks", compute_v1.HealthCheck,
-                        "health_check", "region", compute_v1.ListRegionHealthChecksRequest),
-    "backendService": Kind("regionBackendServices", "backend_services", compute_v1.BackendService,
-                           "backend_service", "region", compute_v1.ListRegionBackendServicesRequest),
-    "forwardingRule": Kind("forwardingRules", "forwarding_rules", compute_v1.ForwardingRule,
-                           "forwarding_rule", "region", compute_v1.ListForwardingRulesRequest),
-    "firewall": Kind("firewalls", "firewalls", compute_v1.Firewall, "firewall", "global",
-                     compute_v1.ListFirewallsRequest),
-    "instanceGroup": Kind("instanceGroups", "instance_groups", compute_v1.InstanceGroup,
-                          "instance_group", "zone", compute_v1.ListInstanceGroupsRequest),
+    "address": Kind(
+        "addresses",
+        "addresses",
+        compute_v1.Address,
+        "address",
+        "region",
+        compute_v1.ListAddressesRequest,
+    ),
+    "healthCheck": Kind(
+        "regionHealthChecks",
+        "health_checks",
+        compute_v1.HealthCheck,
+        "health_check",
+        "region",
+        compute_v1.ListRegionHealthChecksRequest,
+    ),
+    "backendService": Kind(
+        "regionBackendServices",
+        "backend_services",
+        compute_v1.BackendService,
+        "backend_service",
+        "region",
+        compute_v1.ListRegionBackendServicesRequest,
+    ),
+    "forwardingRule": Kind(
+        "forwardingRules",
+        "forwarding_rules",
+        compute_v1.ForwardingRule,
+        "forwarding_rule",
+        "region",
+        compute_v1.ListForwardingRulesRequest,
+    ),
+    "firewall": Kind(
+        "firewalls",
+        "firewalls",
+        compute_v1.Firewall,
+        "firewall",
+        "global",
+        compute_v1.ListFirewallsRequest,
+    ),
+    "instanceGroup": Kind(
+        "instanceGroups",
+        "instance_groups",
+        compute_v1.InstanceGroup,
+        "instance_group",
+        "zone",
+        compute_v1.ListInstanceGroupsRequest,
+    ),
 }
 
-_RETRYABLE = (gexc.TooManyRequests, gexc.InternalServerError, gexc.BadGateway,
-              gexc.ServiceUnavailable, gexc.GatewayTimeout, requests.ConnectionError)
+_RETRYABLE = (
+    gexc.TooManyRequests,
+    gexc.InternalServerError,
+    gexc.BadGateway,
+    gexc.ServiceUnavailable,
+    gexc.GatewayTimeout,
+    requests.ConnectionError,
+)
 
 
 def to_json(message: Any) -> Json:
@@ -101,11 +148,15 @@ def _credentials(config: GCPConfig) -> Any:
 
         try:
             return service_account.Credentials.from_service_account_file(
-                config.credentials_file, scopes=SCOPES)
+                config.credentials_file, scopes=SCOPES
+            )
         except (OSError, ValueError) as exc:
             # the path may name a secret's mount point: say what failed, not where
-            raise CloudError(f"cannot load the GCP service-account key file: {type(exc).__name__}",
-                             operation="credentials", retryable=False) from None
+            raise CloudError(
+                f"cannot load the GCP service-account key file: {type(exc).__name__}",
+                operation="credentials",
+                retryable=False,
+            ) from None
     import google.auth
 
     credentials, _ = google.auth.default(scopes=SCOPES)
@@ -129,13 +180,22 @@ class Compute:
         self.firewalls = compute_v1.FirewallsClient(**kwargs)
         self.instance_groups = compute_v1.InstanceGroupsClient(**kwargs)
         self.regions = compute_v1.RegionsClient(**kwargs)
-        self._clients = [self.addresses, self.health_checks, self.backend_services,
-                         self.forwarding_rules, self.firewalls, self.instance_groups, self.regions]
+        self._clients: list[Any] = [
+            self.addresses,
+            self.health_checks,
+            self.backend_services,
+            self.forwarding_rules,
+            self.firewalls,
+            self.instance_groups,
+            self.regions,
+        ]
         self.waiter = OperationWaiter(
             region=compute_v1.RegionOperationsClient(**kwargs),
             zone=compute_v1.ZoneOperationsClient(**kwargs),
             global_=compute_v1.GlobalOperationsClient(**kwargs),
-            project=self.project, call=self.call)
+            project=self.project,
+            call=self.call,
+        )
         self._clients += self.waiter.clients
 
     def close(self) -> None:
@@ -152,8 +212,9 @@ class Compute:
         name = f"compute.{operation}"
 
         def record(result: str, started: float) -> None:
-            self.recorder.record(name, mutating=mutating, result=result,
-                                 seconds=time.monotonic() - started)
+            self.recorder.record(
+                name, mutating=mutating, result=result, seconds=time.monotonic() - started
+            )
 
         def attempt() -> T:
             started = time.monotonic()
@@ -170,23 +231,31 @@ class Compute:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.warning("gcp_call_retry operation=%s attempt=%d error=%s", name,
-                        state.attempt_number, _short(exc))
+            log.warning(
+                "gcp_call_retry operation=%s attempt=%d error=%s",
+                name,
+                state.attempt_number,
+                _short(exc),
+            )
 
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, _RETRYABLE)),
             stop=stop_after_attempt(self._retry.attempts),
             # "full jitter": a random wait up to initial * 2^n, capped
-            wait=wait_random_exponential(multiplier=self._retry.initial_seconds,
-                                         max=self._retry.max_seconds),
+            wait=wait_random_exponential(
+                multiplier=self._retry.initial_seconds, max=self._retry.max_seconds
+            ),
             before_sleep=before_sleep,
             reraise=True,
         )
         try:
             return retrying(attempt)
         except _RETRYABLE as exc:
-            raise CloudError(f"{name} failed after {self._retry.attempts} attempts: {_short(exc)}",
-                             operation=name, retryable=True) from exc
+            raise CloudError(
+                f"{name} failed after {self._retry.attempts} attempts: {_short(exc)}",
+                operation=name,
+                retryable=True,
+            ) from exc
 
     def _scope_args(self, kind: Kind, zone: str | None) -> Json:
         if kind.scope == "region":
@@ -204,53 +273,75 @@ class Compute:
         client = getattr(self, kind.client)
         args = {**self._scope_args(kind, zone), kind.arg: name}
         try:
-            found = self.call(f"{kind.api_name}.get",
-                              lambda: client.get(**args, retry=None, timeout=self.timeout),
-                              mutating=False)
+            found = self.call(
+                f"{kind.api_name}.get",
+                lambda: client.get(**args, retry=None, timeout=self.timeout),
+                mutating=False,
+            )
         except gexc.NotFound:
             return None
         return to_json(found)
 
-    def list(self, kind_name: str, *, filter: str | None = None, zone: str | None = None
-             ) -> list[Json]:
+    def list_resources(
+        self, kind_name: str, *, filter: str | None = None, zone: str | None = None
+    ) -> list[Json]:
         kind = KINDS[kind_name]
         client = getattr(self, kind.client)
-        request = kind.list_request(**self._scope_args(kind, zone), **({"filter": filter} if filter else {}))
-        return self.call(f"{kind.api_name}.list",
-                         lambda: [to_json(item) for item in
-                                  client.list(request=request, retry=None, timeout=self.timeout)],
-                         mutating=False)
+        request = kind.list_request(
+            **self._scope_args(kind, zone), **({"filter": filter} if filter else {})
+        )
+        return self.call(
+            f"{kind.api_name}.list",
+            lambda: [
+                to_json(item)
+                for item in client.list(request=request, retry=None, timeout=self.timeout)
+            ],
+            mutating=False,
+        )
 
-    def insert(self, kind_name: str, body: Json, *, deadline: float, zone: str | None = None) -> None:
+    def insert(
+        self, kind_name: str, body: Json, *, deadline: float, zone: str | None = None
+    ) -> None:
         kind = KINDS[kind_name]
         client = getattr(self, kind.client)
         resource_arg = f"{kind.arg}_resource"
         args = {**self._scope_args(kind, zone), resource_arg: to_message(kind.message, body)}
-        op = self.call(f"{kind.api_name}.insert",
-                       lambda: client.insert_unary(**args, retry=None, timeout=self.timeout),
-                       mutating=True)
+        op = self.call(
+            f"{kind.api_name}.insert",
+            lambda: client.insert_unary(**args, retry=None, timeout=self.timeout),
+            mutating=True,
+        )
         self.waiter.wait(op, what=f"insert {kind.api_name}/{body['name']}", deadline=deadline)
 
     def update(self, kind_name: str, name: str, body: Json, *, deadline: float) -> None:
         """PUT: the whole resource, so fields we dropped are cleared too."""
         kind = KINDS[kind_name]
         client = getattr(self, kind.client)
-        args = {**self._scope_args(kind, None), kind.arg: name,
-                f"{kind.arg}_resource": to_message(kind.message, body)}
-        op = self.call(f"{kind.api_name}.update",
-                       lambda: client.update_unary(**args, retry=None, timeout=self.timeout),
-                       mutating=True)
+        args = {
+            **self._scope_args(kind, None),
+            kind.arg: name,
+            f"{kind.arg}_resource": to_message(kind.message, body),
+        }
+        op = self.call(
+            f"{kind.api_name}.update",
+            lambda: client.update_unary(**args, retry=None, timeout=self.timeout),
+            mutating=True,
+        )
         self.waiter.wait(op, what=f"update {kind.api_name}/{name}", deadline=deadline)
 
-    def delete(self, kind_name: str, name: str, *, deadline: float, zone: str | None = None) -> bool:
+    def delete(
+        self, kind_name: str, name: str, *, deadline: float, zone: str | None = None
+    ) -> bool:
         """Delete; False when it was already gone."""
         kind = KINDS[kind_name]
         client = getattr(self, kind.client)
         args = {**self._scope_args(kind, zone), kind.arg: name}
         try:
-            op = self.call(f"{kind.api_name}.delete",
-                           lambda: client.delete_unary(**args, retry=None, timeout=self.timeout),
-                           mutating=True)
+            op = self.call(
+                f"{kind.api_name}.delete",
+                lambda: client.delete_unary(**args, retry=None, timeout=self.timeout),
+                mutating=True,
+            )
         except gexc.NotFound:
             return False
         self.waiter.wait(op, what=f"delete {kind.api_name}/{name}", deadline=deadline)
@@ -260,37 +351,63 @@ class Compute:
 
     def list_instances(self, zone: str, group: str) -> list[str]:
         request = compute_v1.ListInstancesInstanceGroupsRequest(
-            project=self.project, zone=zone, instance_group=group,
+            project=self.project,
+            zone=zone,
+            instance_group=group,
             instance_groups_list_instances_request_resource=compute_v1.InstanceGroupsListInstancesRequest(
-                instance_state="ALL"))
-        return self.call("instanceGroups.listInstances",
-                         lambda: [item.instance for item in self.instance_groups.list_instances(
-                             request=request, retry=None, timeout=self.timeout)],
-                         mutating=False)
+                instance_state="ALL"
+            ),
+        )
+        return self.call(
+            "instanceGroups.listInstances",
+            lambda: [
+                item.instance
+                for item in self.instance_groups.list_instances(
+                    request=request, retry=None, timeout=self.timeout
+                )
+            ],
+            mutating=False,
+        )
 
-    def change_members(self, zone: str, group: str, instances: list[str], *, add: bool,
-                       deadline: float) -> None:
+    def change_members(
+        self, zone: str, group: str, instances: list[str], *, add: bool, deadline: float
+    ) -> None:
         refs = [compute_v1.InstanceReference(instance=url) for url in instances]
         if add:
             call = lambda: self.instance_groups.add_instances_unary(  # noqa: E731
-                project=self.project, zone=zone, instance_group=group,
+                project=self.project,
+                zone=zone,
+                instance_group=group,
                 instance_groups_add_instances_request_resource=compute_v1.InstanceGroupsAddInstancesRequest(
-                    instances=refs), retry=None, timeout=self.timeout)
+                    instances=refs
+                ),
+                retry=None,
+                timeout=self.timeout,
+            )
             verb = "addInstances"
         else:
             call = lambda: self.instance_groups.remove_instances_unary(  # noqa: E731
-                project=self.project, zone=zone, instance_group=group,
+                project=self.project,
+                zone=zone,
+                instance_group=group,
                 instance_groups_remove_instances_request_resource=(
-                    compute_v1.InstanceGroupsRemoveInstancesRequest(instances=refs)),
-                retry=None, timeout=self.timeout)
+                    compute_v1.InstanceGroupsRemoveInstancesRequest(instances=refs)
+                ),
+                retry=None,
+                timeout=self.timeout,
+            )
             verb = "removeInstances"
         op = self.call(f"instanceGroups.{verb}", call, mutating=True)
         self.waiter.wait(op, what=f"{verb} {zone}/{group}", deadline=deadline)
 
     def region_zones(self) -> list[str]:
-        region = self.call("regions.get", lambda: self.regions.get(
-            project=self.project, region=self.region, retry=None, timeout=self.timeout),
-            mutating=False)
+        region = self.call(
+            "regions.get",
+            lambda: self.regions.get(
+                project=self.project, region=self.region, retry=None, timeout=self.timeout
+            ),
+            mutating=False,
+        )
         return sorted(z.rsplit("/", 1)[1] for z in region.zones)
 
 

@@ -57,7 +57,8 @@ class GCPConfig(BaseModel):
     network: str = Field("default", min_length=1)
     subnetwork: str | None = Field(None, description="for internal load balancers")
     zones: list[str] | None = Field(
-        None, description="zones of the region that hold nodes (default: read from the API)")
+        None, description="zones of the region that hold nodes (default: read from the API)"
+    )
     api_endpoint: str | None = None
     credentials_file: str | None = Field(None, repr=False)
     anonymous_credentials: bool = Field(False, description="fakes and emulators only")
@@ -67,12 +68,18 @@ class GCPConfig(BaseModel):
     health_check: HealthCheckDefaults = Field(default_factory=HealthCheckDefaults)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     operation_deadline_seconds: float = Field(
-        20.0, gt=0, le=600,
-        description="how long one call waits for a GCE operation before requeueing the key")
+        20.0,
+        gt=0,
+        le=600,
+        description="how long one call waits for a GCE operation before requeueing the key",
+    )
     request_timeout_seconds: float = Field(30.0, gt=0, le=600)
     instance_group_cache_seconds: float = Field(
-        30.0, ge=0, le=3600,
-        description="how long a confirmed instance-group membership is trusted without re-reading")
+        30.0,
+        ge=0,
+        le=3600,
+        description="how long a confirmed instance-group membership is trusted without re-reading",
+    )
 
     @field_validator("network", "subnetwork")
     @classmethod
@@ -95,8 +102,10 @@ class GCPConfig(BaseModel):
     @model_validator(mode="after")
     def _credentials(self) -> GCPConfig:
         if self.node_target_tags and self.node_service_accounts:
-            raise ValueError("set nodeTargetTags or nodeServiceAccounts, not both: GCE firewall "
-                             "rules target one or the other")
+            raise ValueError(
+                "set nodeTargetTags or nodeServiceAccounts, not both: GCE firewall "
+                "rules target one or the other"
+            )
         if self.anonymous_credentials and self.credentials_file:
             raise ValueError("anonymousCredentials and credentialsFile exclude each other")
         return self

@@ -34,9 +34,13 @@ RECREATE_BACKEND_SERVICE = ("loadBalancingScheme", "network")
 RECREATE_FIREWALL = ("network", "direction")
 ADDRESS_FIELDS = ("addressType", "subnetwork", "networkTier", "address")
 
-RESOURCE_NAMES = {"address": "address", "healthCheck": "health-check",
-                  "backendService": "backend-service", "forwardingRule": "forwarding-rule",
-                  "firewall": "firewall"}
+RESOURCE_NAMES = {
+    "address": "address",
+    "healthCheck": "health-check",
+    "backendService": "backend-service",
+    "forwardingRule": "forwarding-rule",
+    "firewall": "firewall",
+}
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,11 @@ def differences(desired: Any, actual: Any, path: str = "") -> list[str]:
         if len(desired) != len(have):
             return [path]
         if all(not isinstance(x, (dict, list)) for x in desired):
-            return [] if sorted(map(str, map(_norm, desired))) == sorted(map(str, map(_norm, have))) \
+            return (
+                []
+                if sorted(map(str, map(_norm, desired))) == sorted(map(str, map(_norm, have)))
                 else [path]
+            )
         # lists of objects: pair them in a stable order
         key = _sort_key
         for want, got in zip(sorted(desired, key=key), sorted(have, key=key), strict=True):
@@ -111,8 +118,9 @@ def differences(desired: Any, actual: Any, path: str = "") -> list[str]:
 
 def _sort_key(item: Any) -> str:
     if isinstance(item, dict):
-        return "|".join(f"{k}={_norm(v)}" for k, v in sorted(item.items())
-                        if not isinstance(v, (dict, list)))
+        return "|".join(
+            f"{k}={_norm(v)}" for k, v in sorted(item.items()) if not isinstance(v, (dict, list))
+        )
     return str(_norm(item))
 
 
@@ -131,8 +139,14 @@ def plan(desired: Desired, actual: Actual) -> list[Step]:
     ip: str | None = desired.user_ip
     if desired.address is None:
         if actual.address is not None:
-            deletes_other.append(Step("delete", "address", actual.address["name"],
-                                      detail="replaced by the user's reserved address"))
+            deletes_other.append(
+                Step(
+                    "delete",
+                    "address",
+                    actual.address["name"],
+                    detail="replaced by the user's reserved address",
+                )
+            )
     elif actual.address is None:
         creates.append(Step("create", "address", desired.address["name"], desired.address))
     else:
@@ -140,10 +154,23 @@ def plan(desired: Desired, actual: Actual) -> list[Step]:
         diff = differences(wanted, actual.address)
         if diff:
             address_recreated = True
-            deletes_other.append(Step("delete", "address", actual.address["name"],
-                                      detail="recreated: " + _detail(diff)))
-            creates.append(Step("create", "address", desired.address["name"], desired.address,
-                                detail=_detail(diff)))
+            deletes_other.append(
+                Step(
+                    "delete",
+                    "address",
+                    actual.address["name"],
+                    detail="recreated: " + _detail(diff),
+                )
+            )
+            creates.append(
+                Step(
+                    "create",
+                    "address",
+                    desired.address["name"],
+                    desired.address,
+                    detail=_detail(diff),
+                )
+            )
         else:
             ip = actual.address.get("address")
 
@@ -163,12 +190,22 @@ def plan(desired: Desired, actual: Actual) -> list[Step]:
     elif diff := differences(bs, actual.backend_service):
         if any(d in RECREATE_BACKEND_SERVICE for d in diff):
             bs_recreated = True
-            deletes_other.insert(0, Step("delete", "backendService", bs["name"],
-                                         detail="recreated: " + _detail(diff)))
+            deletes_other.insert(
+                0,
+                Step("delete", "backendService", bs["name"], detail="recreated: " + _detail(diff)),
+            )
             bs_steps.append(Step("create", "backendService", bs["name"], bs, detail=_detail(diff)))
         else:
-            bs_steps.append(Step("update", "backendService", bs["name"], bs,
-                                 actual.backend_service.get("fingerprint"), detail=_detail(diff)))
+            bs_steps.append(
+                Step(
+                    "update",
+                    "backendService",
+                    bs["name"],
+                    bs,
+                    actual.backend_service.get("fingerprint"),
+                    detail=_detail(diff),
+                )
+            )
 
     # forwarding rules: immutable
     fr_creates: list[Step] = []
@@ -179,11 +216,15 @@ def plan(desired: Desired, actual: Actual) -> list[Step]:
             fr_creates.append(Step("create", "forwardingRule", name, body))
             continue
         diff = differences(body, have)
-        reason = diff or (["backendService"] if bs_recreated else []) or (
-            ["IPAddress"] if address_recreated else [])
+        reason = (
+            diff
+            or (["backendService"] if bs_recreated else [])
+            or (["IPAddress"] if address_recreated else [])
+        )
         if reason:
-            deletes_fr.append(Step("delete", "forwardingRule", name,
-                                   detail="recreated: " + _detail(reason)))
+            deletes_fr.append(
+                Step("delete", "forwardingRule", name, detail="recreated: " + _detail(reason))
+            )
             fr_creates.append(Step("create", "forwardingRule", name, body, detail=_detail(reason)))
     for name in sorted(set(actual.forwarding_rules) - set(desired.forwarding_rules)):
         deletes_fr.append(Step("delete", "forwardingRule", name, detail="protocol no longer used"))
@@ -197,7 +238,9 @@ def plan(desired: Desired, actual: Actual) -> list[Step]:
             fw_steps.append(Step("create", "firewall", name, body))
         elif diff := differences(body, have):
             if any(d in RECREATE_FIREWALL for d in diff):
-                fw_steps.append(Step("delete", "firewall", name, detail="recreated: " + _detail(diff)))
+                fw_steps.append(
+                    Step("delete", "firewall", name, detail="recreated: " + _detail(diff))
+                )
                 fw_steps.append(Step("create", "firewall", name, body, detail=_detail(diff)))
             else:
                 fw_steps.append(Step("update", "firewall", name, body, detail=_detail(diff)))

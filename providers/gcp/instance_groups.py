@@ -34,7 +34,7 @@ def instance_link(provider_id: str) -> tuple[str, str] | None:
     """`gce://p/zone/name` -> (zone, `projects/p/zones/zone/instances/name`)."""
     if not provider_id.startswith("gce://"):
         return None
-    parts = provider_id[len("gce://"):].split("/")
+    parts = provider_id[len("gce://") :].split("/")
     if len(parts) != 3 or not all(parts):
         return None
     project, zone, name = parts
@@ -46,8 +46,11 @@ def desired_members(backends: tuple[Backend, ...]) -> dict[str, frozenset[str]]:
     for backend in backends:
         found = instance_link(backend.provider_id)
         if found is None:
-            log.warning("gcp_backend_skipped node=%s provider_id=%r reason=not_a_gce_instance",
-                        backend.node_name, backend.provider_id)
+            log.warning(
+                "gcp_backend_skipped node=%s provider_id=%r reason=not_a_gce_instance",
+                backend.node_name,
+                backend.provider_id,
+            )
             continue
         zone, link = found
         out.setdefault(zone, set()).add(link)
@@ -67,8 +70,15 @@ class ZoneChange:
 
 
 class InstanceGroups:
-    def __init__(self, compute: Compute, *, cluster: str, network: str,
-                 zones: Callable[[], list[str]], cache_seconds: float) -> None:
+    def __init__(
+        self,
+        compute: Compute,
+        *,
+        cluster: str,
+        network: str,
+        zones: Callable[[], list[str]],
+        cache_seconds: float,
+    ) -> None:
         self._compute = compute
         self._cluster = cluster
         self._network = network
@@ -87,8 +97,11 @@ class InstanceGroups:
 
     def _fresh(self, zone: str, wanted: frozenset[str]) -> bool:
         confirmed = self._confirmed.get(zone)
-        return (confirmed is not None and confirmed[0] == wanted
-                and time.monotonic() - confirmed[1] < self._cache_seconds)
+        return (
+            confirmed is not None
+            and confirmed[0] == wanted
+            and time.monotonic() - confirmed[1] < self._cache_seconds
+        )
 
     def _read(self, zone: str, wanted: frozenset[str]) -> ZoneChange:
         with cloud_errors(f"read instance group {zone}/{self.name}"):
@@ -96,8 +109,10 @@ class InstanceGroups:
             if group is None:
                 return ZoneChange(zone, bool(wanted), tuple(sorted(wanted)), ())
             if not naming.shared_owned_by(group.get("description"), self._cluster):
-                raise OwnershipError(f"instance group {zone}/{self.name} exists but is not "
-                                     f"cluster {self._cluster!r}'s; not touching it")
+                raise OwnershipError(
+                    f"instance group {zone}/{self.name} exists but is not "
+                    f"cluster {self._cluster!r}'s; not touching it"
+                )
             have = {naming.relative(u) for u in self._compute.list_instances(zone, self.name)}
         return ZoneChange(zone, False, tuple(sorted(wanted - have)), tuple(sorted(have - wanted)))
 
@@ -119,8 +134,14 @@ class InstanceGroups:
             if change.create:
                 out.append(Change("create", "instance-group", target))
             if change.add or change.remove:
-                out.append(Change("update", "instance-group", target,
-                                  f"add {len(change.add)}, remove {len(change.remove)} instances"))
+                out.append(
+                    Change(
+                        "update",
+                        "instance-group",
+                        target,
+                        f"add {len(change.add)}, remove {len(change.remove)} instances",
+                    )
+                )
         return out
 
     def sync(self, backends: tuple[Backend, ...], *, deadline: float) -> list[str]:
@@ -129,29 +150,43 @@ class InstanceGroups:
             wanted = desired_members(backends)
             for change in self._changes(backends):
                 self._apply(change, deadline)
-                self._confirmed[change.zone] = (wanted.get(change.zone, frozenset()),
-                                                time.monotonic())
+                self._confirmed[change.zone] = (
+                    wanted.get(change.zone, frozenset()),
+                    time.monotonic(),
+                )
         return self.groups_for(backends)
 
     def _apply(self, change: ZoneChange, deadline: float) -> None:
         zone = change.zone
         with cloud_errors(f"sync instance group {zone}/{self.name}"):
             if change.create:
-                self._compute.insert("instanceGroup", {
-                    "name": self.name,
-                    "description": naming.describe_shared(self._cluster, "instance-group"),
-                    "network": self._network,
-                }, zone=zone, deadline=deadline)
+                self._compute.insert(
+                    "instanceGroup",
+                    {
+                        "name": self.name,
+                        "description": naming.describe_shared(self._cluster, "instance-group"),
+                        "network": self._network,
+                    },
+                    zone=zone,
+                    deadline=deadline,
+                )
                 log.info("gcp_instance_group_created zone=%s name=%s", zone, self.name)
             if change.add:
-                self._compute.change_members(zone, self.name, list(change.add), add=True,
-                                             deadline=deadline)
+                self._compute.change_members(
+                    zone, self.name, list(change.add), add=True, deadline=deadline
+                )
             if change.remove:
-                self._compute.change_members(zone, self.name, list(change.remove), add=False,
-                                             deadline=deadline)
+                self._compute.change_members(
+                    zone, self.name, list(change.remove), add=False, deadline=deadline
+                )
         if change.add or change.remove:
-            log.info("gcp_instance_group_synced zone=%s name=%s added=%d removed=%d", zone,
-                     self.name, len(change.add), len(change.remove))
+            log.info(
+                "gcp_instance_group_synced zone=%s name=%s added=%d removed=%d",
+                zone,
+                self.name,
+                len(change.add),
+                len(change.remove),
+            )
 
     def forget(self) -> None:
         """Drop cached confirmations (tests, and after errors that may have left drift)."""

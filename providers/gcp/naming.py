@@ -31,8 +31,10 @@ CLUSTER_KEY = "kubernetes.io/cluster"
 UID_KEY = "kubernetes.io/uid"
 MANAGED_BY_KEY = "managed-by"
 MANAGED_BY = "cloud-lb"
-_OBJECT_KEYS = {ObjectKind.SERVICE: "kubernetes.io/service-name",
-                ObjectKind.INGRESS: "kubernetes.io/ingress-name"}
+_OBJECT_KEYS = {
+    ObjectKind.SERVICE: "kubernetes.io/service-name",
+    ObjectKind.INGRESS: "kubernetes.io/ingress-name",
+}
 
 
 def _checked(name: str) -> str:
@@ -64,18 +66,25 @@ def instance_group_name(cluster: str) -> str:
 
 def describe(ref: LBRef) -> str:
     """The description every per-object resource carries."""
-    return json.dumps({
-        _OBJECT_KEYS[ref.kind]: ref.key,
-        CLUSTER_KEY: ref.cluster,
-        UID_KEY: ref.uid,
-        MANAGED_BY_KEY: MANAGED_BY,
-    }, sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        {
+            _OBJECT_KEYS[ref.kind]: ref.key,
+            CLUSTER_KEY: ref.cluster,
+            UID_KEY: ref.uid,
+            MANAGED_BY_KEY: MANAGED_BY,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
 def describe_shared(cluster: str, what: str) -> str:
     """The description of a resource shared by the cluster's load balancers."""
-    return json.dumps({CLUSTER_KEY: cluster, MANAGED_BY_KEY: MANAGED_BY, "purpose": what},
-                      sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        {CLUSTER_KEY: cluster, MANAGED_BY_KEY: MANAGED_BY, "purpose": what},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,9 @@ class Owner:
         namespace, _, name = self.key.partition("/")
         if self.kind is None or not namespace or not name or not self.uid:
             return None
-        return LBRef(cluster=self.cluster, kind=self.kind, namespace=namespace, name=name,
-                     uid=self.uid)
+        return LBRef(
+            cluster=self.cluster, kind=self.kind, namespace=namespace, name=name, uid=self.uid
+        )
 
 
 def owner(description: str | None) -> Owner | None:

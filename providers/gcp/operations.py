@@ -26,15 +26,25 @@ from cloud_lb.provider import CloudError, PendingError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DONE = compute_v1.Operation.Status.DONE
-RETRYABLE_CODES = {"RATE_LIMIT_EXCEEDED", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE",
-                   "rateLimitExceeded", "backendError"}
+RETRYABLE_CODES = {
+    "RATE_LIMIT_EXCEEDED",
+    "INTERNAL_ERROR",
+    "SERVICE_UNAVAILABLE",
+    "rateLimitExceeded",
+    "backendError",
+}
 
 
 class OperationWaiter:
-    def __init__(self, *, region: compute_v1.RegionOperationsClient,
-                 zone: compute_v1.ZoneOperationsClient,
-                 global_: compute_v1.GlobalOperationsClient, project: str,
-                 call: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        *,
+        region: compute_v1.RegionOperationsClient,
+        zone: compute_v1.ZoneOperationsClient,
+        global_: compute_v1.GlobalOperationsClient,
+        project: str,
+        call: Callable[..., Any],
+    ) -> None:
         self._region = region
         self._zone = zone
         self._global = global_
@@ -45,16 +55,33 @@ class OperationWaiter:
     def _wait_once(self, op: compute_v1.Operation, timeout: float) -> compute_v1.Operation:
         if op.zone:
             zone = op.zone.rsplit("/", 1)[1]
-            return self._call("zoneOperations.wait", lambda: self._zone.wait(
-                project=self._project, zone=zone, operation=op.name, retry=None, timeout=timeout),
-                mutating=False)
+            return self._call(
+                "zoneOperations.wait",
+                lambda: self._zone.wait(
+                    project=self._project, zone=zone, operation=op.name, retry=None, timeout=timeout
+                ),
+                mutating=False,
+            )
         if op.region:
             region = op.region.rsplit("/", 1)[1]
-            return self._call("regionOperations.wait", lambda: self._region.wait(
-                project=self._project, region=region, operation=op.name, retry=None,
-                timeout=timeout), mutating=False)
-        return self._call("globalOperations.wait", lambda: self._global.wait(
-            project=self._project, operation=op.name, retry=None, timeout=timeout), mutating=False)
+            return self._call(
+                "regionOperations.wait",
+                lambda: self._region.wait(
+                    project=self._project,
+                    region=region,
+                    operation=op.name,
+                    retry=None,
+                    timeout=timeout,
+                ),
+                mutating=False,
+            )
+        return self._call(
+            "globalOperations.wait",
+            lambda: self._global.wait(
+                project=self._project, operation=op.name, retry=None, timeout=timeout
+            ),
+            mutating=False,
+        )
 
     def wait(self, op: compute_v1.Operation, *, what: str, deadline: float) -> None:
         """Return when `op` is DONE without error; raise PendingError at the deadline."""
@@ -68,16 +95,26 @@ class OperationWaiter:
             except (requests.Timeout, gexc.DeadlineExceeded):
                 raise self._slow(op, what, started) from None
         self._check(op, what)
-        log.debug("gcp_operation_done what=%s operation=%s seconds=%.3f", what, op.name,
-                  time.monotonic() - started)
+        log.debug(
+            "gcp_operation_done what=%s operation=%s seconds=%.3f",
+            what,
+            op.name,
+            time.monotonic() - started,
+        )
 
     @staticmethod
     def _slow(op: compute_v1.Operation, what: str, started: float) -> PendingError:
         status = compute_v1.Operation.Status(op.status).name if op.status else "PENDING"
-        log.info("gcp_operation_slow what=%s operation=%s status=%s waited=%.1fs", what, op.name,
-                 status, time.monotonic() - started)
-        return PendingError(f"{what}: operation {op.name} still {status}; will check again",
-                            retry_after=5.0)
+        log.info(
+            "gcp_operation_slow what=%s operation=%s status=%s waited=%.1fs",
+            what,
+            op.name,
+            status,
+            time.monotonic() - started,
+        )
+        return PendingError(
+            f"{what}: operation {op.name} still {status}; will check again", retry_after=5.0
+        )
 
     @staticmethod
     def _check(op: compute_v1.Operation, what: str) -> None:
@@ -88,5 +125,6 @@ class OperationWaiter:
         message = "; ".join(e.message for e in errors)
         status = op.http_error_status_code or 0
         retryable = status >= 500 or status == 429 or any(c in RETRYABLE_CODES for c in codes)
-        raise CloudError(f"{what} failed: {message} ({', '.join(codes)})",
-                         operation=what, retryable=retryable)
+        raise CloudError(
+            f"{what} failed: {message} ({', '.join(codes)})", operation=what, retryable=retryable
+        )

@@ -24,8 +24,15 @@ from typing import Any
 from google.api_core import exceptions as gexc
 
 from cloud_lb.model import IngressPoint, IPMode, LBRef, LoadBalancerSpec, LoadBalancerStatus
-from cloud_lb.provider import Capabilities, Change, InvalidSpecError, OwnershipError, ProviderContext
-from providers.gcp import annotations, diff, naming, render
+from cloud_lb.provider import (
+    Capabilities,
+    Change,
+    InvalidSpecError,
+    OwnershipError,
+    ProviderContext,
+)
+from providers.gcp import annotations as gce_annotations
+from providers.gcp import diff, naming, render
 from providers.gcp.clients import Compute, error_reason
 from providers.gcp.config import GCPConfig
 from providers.gcp.errors import cloud_errors
@@ -36,25 +43,34 @@ log = logging.getLogger(__name__)
 Json = dict[str, Any]
 PROTOCOLS = ("TCP", "UDP")
 
-CAPABILITIES = Capabilities(tcp=True, udp=True, mixed_protocols=True, source_ranges=True,
-                            internal=True, static_ip=True)
+CAPABILITIES = Capabilities(
+    tcp=True, udp=True, mixed_protocols=True, source_ranges=True, internal=True, static_ip=True
+)
 
 
 class GCPProvider:
     name = "gcp"
     capabilities = CAPABILITIES
 
-    def __init__(self, config: GCPConfig, context: ProviderContext, *,
-                 compute: Compute | None = None) -> None:
+    def __init__(
+        self, config: GCPConfig, context: ProviderContext, *, compute: Compute | None = None
+    ) -> None:
         self.config = config
         self.cluster = context.cluster_name
         self.recorder = context.recorder
         self.compute = compute or Compute(config, context.recorder)
         network = render.network_link(config.project, config.network)
         self.placement = render.Placement(
-            project=config.project, region=config.region, network=network,
-            subnetwork=(render.Placement(config.project, config.region, network, None)
-                        .subnetwork_link(config.subnetwork) if config.subnetwork else None),
+            project=config.project,
+            region=config.region,
+            network=network,
+            subnetwork=(
+                render.Placement(config.project, config.region, network, None).subnetwork_link(
+                    config.subnetwork
+                )
+                if config.subnetwork
+                else None
+            ),
             target_tags=tuple(config.node_target_tags),
             target_service_accounts=tuple(config.node_service_accounts),
             hc_interval=config.health_check.interval_seconds,
@@ -64,9 +80,13 @@ class GCPProvider:
         )
         self._zone_list: list[str] | None = list(config.zones) if config.zones else None
         self._zone_lock = threading.Lock()
-        self.groups = InstanceGroups(self.compute, cluster=self.cluster, network=network,
-                                     zones=self._zones,
-                                     cache_seconds=config.instance_group_cache_seconds)
+        self.groups = InstanceGroups(
+            self.compute,
+            cluster=self.cluster,
+            network=network,
+            zones=self._zones,
+            cache_seconds=config.instance_group_cache_seconds,
+        )
         # backend service name -> instance-group links last applied, so update_backends
         # skips re-reading backend services whose zones did not change
         self._applied_groups: dict[str, list[str]] = {}
@@ -95,8 +115,10 @@ class GCPProvider:
         with cloud_errors(f"read {kind} {name}"):
             body = self.compute.get(kind, name)
         if body is not None and not naming.owned_by(body.get("description"), ref):
-            raise OwnershipError(f"{kind} {name} exists but is not owned by {ref} of cluster "
-                                 f"{ref.cluster!r}; not touching it")
+            raise OwnershipError(
+                f"{kind} {name} exists but is not owned by {ref} of cluster "
+                f"{ref.cluster!r}; not touching it"
+            )
         return body
 
     def _read(self, ref: LBRef) -> diff.Actual:
@@ -118,15 +140,16 @@ class GCPProvider:
             firewalls=walls,
         )
 
-    def _address_choice(self, spec: LoadBalancerSpec, options: annotations.GCPOptions,
-                        actual: diff.Actual) -> tuple[Json | None, str | None]:
+    def _address_choice(
+        self, spec: LoadBalancerSpec, options: gce_annotations.GCPOptions, actual: diff.Actual
+    ) -> tuple[Json | None, str | None]:
         """(our address body, None) or (None, the user's reserved IP) for `spec`."""
         ours = render.address(spec, options, self.placement)
         ip = spec.static_ip
         if ip is None or (actual.address is not None and actual.address.get("address") == ip):
             return ours, None
         with cloud_errors(f"find the reserved address {ip}"):
-            found = self.compute.list("address", filter=f'address = "{ip}"')
+            found = self.compute.list_resources("address", filter=f'address = "{ip}"')
         for address in found:
             if address["name"] == ours["name"]:
                 continue
@@ -135,12 +158,19 @@ class GCPProvider:
                 raise InvalidSpecError(
                     f"loadBalancerIP {ip} is the {address.get('addressType')} address "
                     f"{address['name']!r} but the Service asks for an {wanted.lower()} load "
-                    f"balancer", field="spec.loadBalancerIP")
+                    f"balancer",
+                    field="spec.loadBalancerIP",
+                )
             return None, ip
         return ours, None
 
-    def _desired(self, spec: LoadBalancerSpec, options: annotations.GCPOptions,
-                 actual: diff.Actual, groups: list[str]) -> diff.Desired:
+    def _desired(
+        self,
+        spec: LoadBalancerSpec,
+        options: gce_annotations.GCPOptions,
+        actual: diff.Actual,
+        groups: list[str],
+    ) -> diff.Desired:
         address, user_ip = self._address_choice(spec, options, actual)
         return diff.Desired(
             address=address,
@@ -151,9 +181,9 @@ class GCPProvider:
             firewalls=firewall_rules(spec, self.placement, None),
         )
 
-    def _options(self, spec: LoadBalancerSpec) -> annotations.GCPOptions:
+    def _options(self, spec: LoadBalancerSpec) -> gce_annotations.GCPOptions:
         self._check_ref(spec.ref)
-        options = annotations.parse(spec, default_tier=self.config.network_tier)
+        options = gce_annotations.parse(spec, default_tier=self.config.network_tier)
         render.validate(spec, options, self.placement)
         return options
 
@@ -180,15 +210,22 @@ class GCPProvider:
             raise AssertionError("no address after ensure")  # pragma: no cover
         self._applied_groups[naming.lb_name(spec.ref)] = groups
         if steps:
-            log.info("gcp_ensured service=%s lb=%s steps=%d ip=%s", spec.ref.key,
-                     naming.lb_name(spec.ref), len(steps), ip)
+            log.info(
+                "gcp_ensured service=%s lb=%s steps=%d ip=%s",
+                spec.ref.key,
+                naming.lb_name(spec.ref),
+                len(steps),
+                ip,
+            )
         return self._status(spec, ip)
 
     def _apply(self, step: diff.Step, ref: LBRef, ip: str | None, deadline: float) -> str | None:
         body = step.body
         if diff.unresolved(body):
             if ip is None:
-                raise AssertionError(f"{step} needs the address before it exists")  # pragma: no cover
+                raise AssertionError(
+                    f"{step} needs the address before it exists"
+                )  # pragma: no cover
             body = render.fill_address(body or {}, ip)
         what = f"{step.action} {diff.RESOURCE_NAMES[step.kind]} {step.name}"
         with cloud_errors(what):
@@ -204,8 +241,14 @@ class GCPProvider:
                 self.compute.update(step.kind, step.name, body, deadline=deadline)
             else:
                 self.compute.delete(step.kind, step.name, deadline=deadline)
-        log.info("gcp_step action=%s resource=%s name=%s service=%s detail=%r", step.action,
-                 diff.RESOURCE_NAMES[step.kind], step.name, ref.key, step.detail)
+        log.info(
+            "gcp_step action=%s resource=%s name=%s service=%s detail=%r",
+            step.action,
+            diff.RESOURCE_NAMES[step.kind],
+            step.name,
+            ref.key,
+            step.detail,
+        )
         return ip
 
     def _address_ip(self, name: str) -> str:
@@ -235,10 +278,12 @@ class GCPProvider:
         wanted = render.backend_service(spec, options, self.placement, groups)["backends"]
         if diff.differences({"backends": wanted}, current):
             with cloud_errors(f"update backends of backend-service {lb}"):
-                self.compute.update("backendService", lb, {**current, "backends": wanted},
-                                    deadline=self._deadline())
-            log.info("gcp_backends_updated service=%s lb=%s groups=%d", spec.ref.key, lb,
-                     len(groups))
+                self.compute.update(
+                    "backendService", lb, {**current, "backends": wanted}, deadline=self._deadline()
+                )
+            log.info(
+                "gcp_backends_updated service=%s lb=%s groups=%d", spec.ref.key, lb, len(groups)
+            )
         self._applied_groups[lb] = groups
 
     def get(self, ref: LBRef) -> LoadBalancerStatus | None:
@@ -257,9 +302,12 @@ class GCPProvider:
         if ip is None:
             return None
         return LoadBalancerStatus(
-            ref=ref, provider_id=naming.provider_id(self.config.project, self.config.region, ref),
+            ref=ref,
+            provider_id=naming.provider_id(self.config.project, self.config.region, ref),
             ingress=(IngressPoint(ip=ip, ip_mode=IPMode.VIP),),
-            backends_total=self._backend_count(ref), listeners=tuple(listeners))
+            backends_total=self._backend_count(ref),
+            listeners=tuple(listeners),
+        )
 
     def _backend_count(self, ref: LBRef) -> int:
         with cloud_errors(f"read backend-service {naming.lb_name(ref)}"):
@@ -278,10 +326,13 @@ class GCPProvider:
         deadline = self._deadline()
         lb = naming.lb_name(ref)
         order = [("forwardingRule", naming.forwarding_rule_name(ref, p)) for p in PROTOCOLS]
-        order += [("backendService", lb), ("healthCheck", lb),
-                  ("firewall", naming.firewall_name(ref)),
-                  ("firewall", naming.health_check_firewall_name(ref)),
-                  ("address", lb)]  # by our name: a user's reserved address is never named so
+        order += [
+            ("backendService", lb),
+            ("healthCheck", lb),
+            ("firewall", naming.firewall_name(ref)),
+            ("firewall", naming.health_check_firewall_name(ref)),
+            ("address", lb),
+        ]  # by our name: a user's reserved address is never named so
         deleted = 0
         for kind, name in order:
             with cloud_errors(f"read {kind} {name}"):
@@ -289,8 +340,9 @@ class GCPProvider:
             if body is None:
                 continue
             if not naming.owned_by(body.get("description"), ref):
-                log.warning("gcp_delete_skipped_foreign resource=%s name=%s service=%s", kind,
-                            name, ref.key)
+                log.warning(
+                    "gcp_delete_skipped_foreign resource=%s name=%s service=%s", kind, name, ref.key
+                )
                 continue
             with cloud_errors(f"delete {diff.RESOURCE_NAMES[kind]} {name}"):
                 deleted += self.compute.delete(kind, name, deadline=deadline)
@@ -307,8 +359,10 @@ class GCPProvider:
         using meanwhile makes the delete fail with resourceInUseByAnotherResource,
         which is fine: it stays."""
         with cloud_errors("list backend services"):
-            services = self.compute.list("backendService")
-        used = {naming.relative(b.get("group", "")) for s in services for b in s.get("backends", [])}
+            services = self.compute.list_resources("backendService")
+        used = {
+            naming.relative(b.get("group", "")) for s in services for b in s.get("backends", [])
+        }
         for zone in self._zones():
             if self.groups.link(zone) in used:
                 continue
@@ -330,7 +384,7 @@ class GCPProvider:
         found: dict[str, LBRef] = {}
         for kind in ("forwardingRule", "backendService", "healthCheck", "address", "firewall"):
             with cloud_errors(f"list {kind}"):
-                items = self.compute.list(kind, filter='name eq "k8s-.*"')
+                items = self.compute.list_resources(kind, filter='name eq "k8s-.*"')
             for item in items:
                 owner = naming.owner(item.get("description"))
                 if owner is None or owner.cluster != self.cluster:

@@ -60,28 +60,39 @@ def network_link(project: str, network: str) -> str:
 def validate(spec: LoadBalancerSpec, options: GCPOptions, placement: Placement) -> None:
     """Everything we cannot build, as a user-actionable error, before any cloud call."""
     if spec.is_l7:
-        raise InvalidSpecError("the gcp provider builds L4 load balancers for Services; "
-                               "Ingress load balancers are not supported yet")
+        raise InvalidSpecError(
+            "the gcp provider builds L4 load balancers for Services; "
+            "Ingress load balancers are not supported yet"
+        )
     for listener in spec.listeners:
         if listener.protocol not in SUPPORTED:
             raise InvalidSpecError(
                 f"port {listener.name!r}: protocol {listener.protocol} is not supported by GCE "
-                f"passthrough load balancers here (TCP and UDP are)", field="spec.ports")
+                f"passthrough load balancers here (TCP and UDP are)",
+                field="spec.ports",
+            )
         if listener.node_port == 0:
             raise InvalidSpecError(
                 "allocateLoadBalancerNodePorts: false needs pod targets (NEGs), which the gcp "
-                "provider does not support; allocate node ports", field="spec.allocateLoadBalancerNodePorts")
+                "provider does not support; allocate node ports",
+                field="spec.allocateLoadBalancerNodePorts",
+            )
     if IPFamily.IPV6 in spec.ip_families:
-        raise InvalidSpecError("IPv6 load balancers are not supported by the gcp provider",
-                               field="spec.ipFamilies")
+        raise InvalidSpecError(
+            "IPv6 load balancers are not supported by the gcp provider", field="spec.ipFamilies"
+        )
     for cidr in spec.source_ranges:
         if ipaddress.ip_network(cidr).version != 4:
-            raise InvalidSpecError(f"source range {cidr} is IPv6 but the load balancer is IPv4",
-                                   field="spec.loadBalancerSourceRanges")
+            raise InvalidSpecError(
+                f"source range {cidr} is IPv6 but the load balancer is IPv4",
+                field="spec.loadBalancerSourceRanges",
+            )
     if options.internal and placement.subnetwork is None and options.subnetwork is None:
-        raise InvalidSpecError("internal load balancers need a subnetwork: set gcp.subnetwork "
-                               "in the config or the annotation "
-                               "networking.gke.io/internal-load-balancer-subnet")
+        raise InvalidSpecError(
+            "internal load balancers need a subnetwork: set gcp.subnetwork "
+            "in the config or the annotation "
+            "networking.gke.io/internal-load-balancer-subnet"
+        )
 
 
 def protocols(spec: LoadBalancerSpec) -> list[str]:
@@ -107,11 +118,19 @@ def port_fields(ports: list[int], *, internal: bool) -> Json:
 def health_check(spec: LoadBalancerSpec, options: GCPOptions, placement: Placement) -> Json:
     check = spec.listeners[0].health_check
     if options.health_check_overridden:
-        timings = (check.interval_seconds, check.timeout_seconds, check.healthy_threshold,
-                   check.unhealthy_threshold)
+        timings = (
+            check.interval_seconds,
+            check.timeout_seconds,
+            check.healthy_threshold,
+            check.unhealthy_threshold,
+        )
     else:
-        timings = (placement.hc_interval, placement.hc_timeout, placement.hc_healthy,
-                   placement.hc_unhealthy)
+        timings = (
+            placement.hc_interval,
+            placement.hc_timeout,
+            placement.hc_healthy,
+            placement.hc_unhealthy,
+        )
     body: Json = {
         "name": naming.lb_name(spec.ref),
         "description": naming.describe(spec.ref),
@@ -133,8 +152,9 @@ def health_check_port(spec: LoadBalancerSpec) -> int:
     return spec.listeners[0].health_check.port
 
 
-def backend_service(spec: LoadBalancerSpec, options: GCPOptions, placement: Placement,
-                    groups: list[str]) -> Json:
+def backend_service(
+    spec: LoadBalancerSpec, options: GCPOptions, placement: Placement, groups: list[str]
+) -> Json:
     name = naming.lb_name(spec.ref)
     body: Json = {
         "name": name,
@@ -169,8 +189,9 @@ def _subnetwork(options: GCPOptions, placement: Placement) -> str:
     return placement.subnetwork_link(name)
 
 
-def forwarding_rules(spec: LoadBalancerSpec, options: GCPOptions, placement: Placement,
-                     ip: str | None) -> dict[str, Json]:
+def forwarding_rules(
+    spec: LoadBalancerSpec, options: GCPOptions, placement: Placement, ip: str | None
+) -> dict[str, Json]:
     """One rule per protocol, all on the same IP and backend service."""
     out: dict[str, Json] = {}
     for proto in protocols(spec):
@@ -197,6 +218,7 @@ def forwarding_rules(spec: LoadBalancerSpec, options: GCPOptions, placement: Pla
 
 def fill_address(body: Json, ip: str) -> Json:
     """Replace the NEW_ADDRESS placeholder once the address is known."""
+
     def fill(value: Any) -> Any:
         if isinstance(value, str) and NEW_ADDRESS in value:
             return value.replace(NEW_ADDRESS, ip)
@@ -205,4 +227,5 @@ def fill_address(body: Json, ip: str) -> Json:
         if isinstance(value, list):
             return [fill(v) for v in value]
         return value
+
     return fill(body)  # type: ignore[no-any-return]

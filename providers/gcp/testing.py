@@ -45,8 +45,9 @@ def fake_config(fake: FakeGCE, **overrides: Any) -> GCPConfig:
     return GCPConfig.model_validate(settings)
 
 
-def seed_nodes(fake: FakeGCE, names: list[str], ips: list[str | None] | None = None
-               ) -> dict[str, Backend]:
+def seed_nodes(
+    fake: FakeGCE, names: list[str], ips: list[str | None] | None = None
+) -> dict[str, Backend]:
     """One instance per name, round-robin over the zones; returns their Backends."""
     out = {}
     zones = [z for zs in fake.regions.values() for z in zs]
@@ -55,8 +56,9 @@ def seed_nodes(fake: FakeGCE, names: list[str], ips: list[str | None] | None = N
         fake.add_instance(zone, name, ip=(ips[i] if ips else None), tags=(NODE_TAG,))
         instance = fake.resources("instances")
         ip = next(b["networkInterfaces"][0]["networkIP"] for b in instance if b["name"] == name)
-        out[name] = Backend(node_name=name, address=ip,
-                            provider_id=f"gce://{fake.project}/{zone}/{name}", zone=zone)
+        out[name] = Backend(
+            node_name=name, address=ip, provider_id=f"gce://{fake.project}/{zone}/{name}", zone=zone
+        )
     return out
 
 
@@ -65,25 +67,61 @@ def plant_foreign(fake: FakeGCE, ref: LBRef, *, region: str = REGION) -> None:
     rule and address carry cloud-provider-gcp's description (no cluster), the rest
     another cluster's."""
     lb = naming.lb_name(ref)
-    other = json.dumps({"kubernetes.io/service-name": ref.key,
-                        "kubernetes.io/cluster": f"{ref.cluster}-other",
-                        "kubernetes.io/uid": ref.uid, "managed-by": "cloud-lb"})
+    other = json.dumps(
+        {
+            "kubernetes.io/service-name": ref.key,
+            "kubernetes.io/cluster": f"{ref.cluster}-other",
+            "kubernetes.io/uid": ref.uid,
+            "managed-by": "cloud-lb",
+        }
+    )
     legacy = json.dumps({"kubernetes.io/service-name": ref.key})
     regional = f"projects/{fake.project}/regions/{region}"
     address = fake.create("addresses", region, {"name": lb, "description": legacy})
-    fake.create("regionHealthChecks", region, {
-        "name": lb, "description": other, "type": "HTTP",
-        "httpHealthCheck": {"port": 10256, "requestPath": "/healthz"}})
-    fake.create("regionBackendServices", region, {
-        "name": lb, "description": other, "loadBalancingScheme": "EXTERNAL", "protocol": "TCP",
-        "healthChecks": [f"{regional}/healthChecks/{lb}"]})
-    fake.create("forwardingRules", region, {
-        "name": naming.forwarding_rule_name(ref, "TCP"), "description": legacy,
-        "IPAddress": address["address"], "IPProtocol": "TCP", "ports": ["80"],
-        "loadBalancingScheme": "EXTERNAL", "backendService": f"{regional}/backendServices/{lb}"})
-    fake.create("firewalls", "", {
-        "name": naming.firewall_name(ref), "description": other,
-        "allowed": [{"IPProtocol": "tcp", "ports": ["80"]}], "sourceRanges": ["0.0.0.0/0"]})
+    fake.create(
+        "regionHealthChecks",
+        region,
+        {
+            "name": lb,
+            "description": other,
+            "type": "HTTP",
+            "httpHealthCheck": {"port": 10256, "requestPath": "/healthz"},
+        },
+    )
+    fake.create(
+        "regionBackendServices",
+        region,
+        {
+            "name": lb,
+            "description": other,
+            "loadBalancingScheme": "EXTERNAL",
+            "protocol": "TCP",
+            "healthChecks": [f"{regional}/healthChecks/{lb}"],
+        },
+    )
+    fake.create(
+        "forwardingRules",
+        region,
+        {
+            "name": naming.forwarding_rule_name(ref, "TCP"),
+            "description": legacy,
+            "IPAddress": address["address"],
+            "IPProtocol": "TCP",
+            "ports": ["80"],
+            "loadBalancingScheme": "EXTERNAL",
+            "backendService": f"{regional}/backendServices/{lb}",
+        },
+    )
+    fake.create(
+        "firewalls",
+        "",
+        {
+            "name": naming.firewall_name(ref),
+            "description": other,
+            "allowed": [{"IPProtocol": "tcp", "ports": ["80"]}],
+            "sourceRanges": ["0.0.0.0/0"],
+        },
+    )
 
 
 @contextmanager
@@ -101,9 +139,13 @@ def conformance_target(cluster: str) -> Iterator[ConformanceTarget]:
             return tuple(pool[f"node-{i}"] for i in range(n))
 
         try:
-            yield ConformanceTarget(provider=provider, recorder=recorder, backends=backends,
-                                    plant_foreign=lambda ref: plant_foreign(fake, ref),
-                                    snapshot=fake.snapshot)
+            yield ConformanceTarget(
+                provider=provider,
+                recorder=recorder,
+                backends=backends,
+                plant_foreign=lambda ref: plant_foreign(fake, ref),
+                snapshot=fake.snapshot,
+            )
         finally:
             provider.close()
 
@@ -111,34 +153,51 @@ def conformance_target(cluster: str) -> Iterator[ConformanceTarget]:
 def describe(fake: FakeGCE) -> str:
     """What the fake cloud holds, one resource a line (never secrets)."""
     lines = []
-    order = ["address", "forwardingRule", "backendService", "healthCheck", "instanceGroup",
-             "firewall"]
+    order = [
+        "address",
+        "forwardingRule",
+        "backendService",
+        "healthCheck",
+        "instanceGroup",
+        "firewall",
+    ]
     bodies = [b for b in fake.resources() if b["kind"].split("#", 1)[1] in order]
     bodies.sort(key=lambda b: (order.index(b["kind"].split("#", 1)[1]), b["name"]))
     for body in bodies:
         kind = body["kind"].split("#", 1)[1]
         name = body["name"]
         if kind == "address":
-            lines.append(f"address           {name} {body['address']} {body.get('addressType')} "
-                         f"{body.get('status')}")
+            lines.append(
+                f"address           {name} {body['address']} {body.get('addressType')} "
+                f"{body.get('status')}"
+            )
         elif kind == "forwardingRule":
             ports = ",".join(body.get("ports", [])) or body.get("portRange") or "all"
-            lines.append(f"forwarding rule   {name} {body['IPAddress']} {body['IPProtocol']}/"
-                         f"{ports} {body['loadBalancingScheme']} -> "
-                         f"{naming.relative(body['backendService']).rsplit('/', 1)[1]}")
+            lines.append(
+                f"forwarding rule   {name} {body['IPAddress']} {body['IPProtocol']}/"
+                f"{ports} {body['loadBalancingScheme']} -> "
+                f"{naming.relative(body['backendService']).rsplit('/', 1)[1]}"
+            )
         elif kind == "backendService":
             groups = [naming.relative(b["group"]).split("/")[3] for b in body.get("backends", [])]
-            lines.append(f"backend service   {name} {body['protocol']} "
-                         f"{body['loadBalancingScheme']} zones={','.join(groups) or '-'}")
+            lines.append(
+                f"backend service   {name} {body['protocol']} "
+                f"{body['loadBalancingScheme']} zones={','.join(groups) or '-'}"
+            )
         elif kind == "healthCheck":
             sub = body.get("httpHealthCheck") or body.get("tcpHealthCheck") or {}
-            lines.append(f"health check      {name} {body['type']} :{sub.get('port')}"
-                         f"{sub.get('requestPath', '')} every {body['checkIntervalSec']}s")
+            lines.append(
+                f"health check      {name} {body['type']} :{sub.get('port')}"
+                f"{sub.get('requestPath', '')} every {body['checkIntervalSec']}s"
+            )
         elif kind == "firewall":
-            allowed = " ".join(f"{a['IPProtocol']}:{','.join(a.get('ports', []))}"
-                               for a in body.get("allowed", []))
-            lines.append(f"firewall          {name} from {','.join(body.get('sourceRanges', []))}"
-                         f" allow {allowed}")
+            allowed = " ".join(
+                f"{a['IPProtocol']}:{','.join(a.get('ports', []))}" for a in body.get("allowed", [])
+            )
+            lines.append(
+                f"firewall          {name} from {','.join(body.get('sourceRanges', []))}"
+                f" allow {allowed}"
+            )
         elif kind == "instanceGroup":
             zone = body["zone"].rsplit("/", 1)[1]
             members = fake.members(zone, name)

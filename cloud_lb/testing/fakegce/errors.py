@@ -44,21 +44,24 @@ def already_exists(link: str) -> GCEError:
 
 def in_use(kind: str, link: str, user: str) -> GCEError:
     return GCEError(
-        400, "resourceInUseByAnotherResource",
+        400,
+        "resourceInUseByAnotherResource",
         f"The {kind} resource '{link}' is already being used by '{user}'",
     )
 
 
 def not_ready(link: str) -> GCEError:
     return GCEError(
-        400, "resourceNotReady",
+        400,
+        "resourceNotReady",
         f"The resource '{link}' is not ready",
     )
 
 
 def stale_fingerprint(link: str) -> GCEError:
     return GCEError(
-        412, "conditionNotMet",
+        412,
+        "conditionNotMet",
         f"Invalid fingerprint for '{link}': the resource changed since it was read",
     )
 
@@ -73,10 +76,14 @@ def invalid_field(field: str, message: str) -> GCEError:
 
 def rate_limited(verb: str) -> GCEError:
     return GCEError(
-        429, "rateLimitExceeded",
-        f"Rate Limit Exceeded: too many requests for {verb}", domain="usageLimits",
+        429,
+        "rateLimitExceeded",
+        f"Rate Limit Exceeded: too many requests for {verb}",
+        domain="usageLimits",
     )
 
 
 def backend_error(status: int = 503) -> GCEError:
-    return GCEError(status, "backendError", "Internal error. Please try again or contact Google Support.")
+    return GCEError(
+        status, "backendError", "Internal error. Please try again or contact Google Support."
+    )

@@ -25,7 +25,9 @@ class Fault:
     fired: int = 0
 
     def matches(self, verb: str) -> bool:
-        return fnmatch.fnmatchcase(verb, self.pattern) and (self.times is None or self.fired < self.times)
+        return fnmatch.fnmatchcase(verb, self.pattern) and (
+            self.times is None or self.fired < self.times
+        )
 
 
 class Faults:
@@ -38,12 +40,16 @@ class Faults:
             self._rules.append(fault)
         return fault
 
-    def error(self, pattern: str, *, status: int, reason: str, message: str = "",
-              times: int | None = 1) -> Fault:
-        return self.add(Fault(pattern, GCEError(status, reason, message or f"injected {reason}"),
-                              times=times))
+    def error(
+        self, pattern: str, *, status: int, reason: str, message: str = "", times: int | None = 1
+    ) -> Fault:
+        return self.add(
+            Fault(pattern, GCEError(status, reason, message or f"injected {reason}"), times=times)
+        )
 
-    def server_error(self, pattern: str = "*", *, status: int = 503, times: int | None = 1) -> Fault:
+    def server_error(
+        self, pattern: str = "*", *, status: int = 503, times: int | None = 1
+    ) -> Fault:
         return self.add(Fault(pattern, backend_error(status), times=times))
 
     def rate_limit(self, pattern: str = "*", *, times: int | None = 1) -> Fault:
@@ -68,6 +74,10 @@ class Faults:
                     delay += rule.latency_seconds
                     continue
                 rule.fired += 1
-                return delay, GCEError(rule.error.status, rule.error.reason,
-                                       rule.error.message, domain=rule.error.domain)
+                return delay, GCEError(
+                    rule.error.status,
+                    rule.error.reason,
+                    rule.error.message,
+                    domain=rule.error.domain,
+                )
         return delay, None

@@ -11,8 +11,14 @@ from cloud_lb.testing.fakegce.errors import invalid_field
 _PORT_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 
 
-def enum(body: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None = None,
-         *, where: str = "resource") -> str | None:
+def enum(
+    body: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    default: str | None = None,
+    *,
+    where: str = "resource",
+) -> str | None:
     value = body.get(key, default)
     if value is None:
         return None
@@ -48,8 +54,9 @@ def ip(value: Any, field: str) -> str:
         raise invalid_field(field, f"'{value}'. Must be an IP address") from None
 
 
-def integer(body: dict[str, Any], key: str, default: int, low: int, high: int,
-            *, where: str = "resource") -> int:
+def integer(
+    body: dict[str, Any], key: str, default: int, low: int, high: int, *, where: str = "resource"
+) -> int:
     raw = body.get(key, default)
     try:
         value = int(raw)

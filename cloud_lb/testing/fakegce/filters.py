@@ -39,7 +39,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         kind = match.lastgroup or ""
         value = match.group(kind)
         if kind in ("dq", "sq"):
-            kind, value = "str", value.replace("\\\"", "\"").replace("\\'", "'")
+            kind, value = "str", value.replace('\\"', '"').replace("\\'", "'")
         out.append((kind, value))
         pos = match.end()
     return out

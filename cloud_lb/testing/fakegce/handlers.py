@@ -23,8 +23,19 @@ from cloud_lb.testing.fakegce.operations import Operation, rfc3339
 from cloud_lb.testing.fakegce.store import Store, new_fingerprint, new_id
 from cloud_lb.testing.fakegce.validation import check_named_ports
 
-OUTPUT_ONLY = ("id", "kind", "selfLink", "selfLinkWithId", "creationTimestamp", "status", "users",
-               "region", "zone", "labelFingerprint", "size")
+OUTPUT_ONLY = (
+    "id",
+    "kind",
+    "selfLink",
+    "selfLinkWithId",
+    "creationTimestamp",
+    "status",
+    "users",
+    "region",
+    "zone",
+    "labelFingerprint",
+    "size",
+)
 MAX_RESULTS = 500
 
 Json = dict[str, Any]
@@ -51,16 +62,26 @@ class ComputeApi:
         if name not in self.regions:
             raise e.not_found(f"projects/{self.project}/regions/{name}")
         base = f"{LINK_BASE}projects/{self.project}"
-        return {"kind": "compute#region", "id": str(abs(hash(name)) % 10**15), "name": name,
-                "status": "UP", "selfLink": f"{base}/regions/{name}",
-                "zones": [f"{base}/zones/{z}" for z in self.regions[name]]}
+        return {
+            "kind": "compute#region",
+            "id": str(abs(hash(name)) % 10**15),
+            "name": name,
+            "status": "UP",
+            "selfLink": f"{base}/regions/{name}",
+            "zones": [f"{base}/zones/{z}" for z in self.regions[name]],
+        }
 
     def zone(self, name: str) -> Json:
         for region, zones in self.regions.items():
             if name in zones:
                 base = f"{LINK_BASE}projects/{self.project}"
-                return {"kind": "compute#zone", "name": name, "status": "UP",
-                        "region": f"{base}/regions/{region}", "selfLink": f"{base}/zones/{name}"}
+                return {
+                    "kind": "compute#zone",
+                    "name": name,
+                    "status": "UP",
+                    "region": f"{base}/regions/{region}",
+                    "selfLink": f"{base}/zones/{name}",
+                }
         raise e.not_found(f"projects/{self.project}/zones/{name}")
 
     # -- reads ----------------------------------------------------------------------------
@@ -72,14 +93,17 @@ class ComputeApi:
             out.pop(key, None)
         if coll.api_name in ("addresses", "globalAddresses"):
             rules = "forwardingRules" if coll.api_name == "addresses" else "globalForwardingRules"
-            scope_path = body["selfLink"][len(LINK_BASE):].rsplit("/", 2)[0]
-            users = [r["selfLink"] for r in self.store.collection_items(rules, scope_path)
-                     if r.get("IPAddress") == body.get("address")]
+            scope_path = body["selfLink"][len(LINK_BASE) :].rsplit("/", 2)[0]
+            users = [
+                r["selfLink"]
+                for r in self.store.collection_items(rules, scope_path)
+                if r.get("IPAddress") == body.get("address")
+            ]
             out["status"] = "IN_USE" if users else "RESERVED"
             if users:
                 out["users"] = users
         if coll.api_name == "instanceGroups":
-            out["size"] = len(self.store.members.get(body["selfLink"][len(LINK_BASE):], []))
+            out["size"] = len(self.store.members.get(body["selfLink"][len(LINK_BASE) :], []))
         return out
 
     def _existing(self, coll: Collection, scope: Scope, name: str) -> tuple[Link, Json]:
@@ -93,14 +117,21 @@ class ComputeApi:
         self.check_scope(scope)
         return self.present(coll, self._existing(coll, scope, name)[1])
 
-    def list(self, coll: Collection, scope: Scope, query: dict[str, str]) -> Json:
+    def list_collection(self, coll: Collection, scope: Scope, query: dict[str, str]) -> Json:
         self.check_scope(scope)
         predicate = filters.parse(query.get("filter"))
-        items = [self.present(coll, b) for b in self.store.collection_items(coll.api_name, scope.path)]
+        items = [
+            self.present(coll, b) for b in self.store.collection_items(coll.api_name, scope.path)
+        ]
         items = [i for i in items if predicate(i)]
         out = _page(items, query)
-        out.update({"kind": coll.kind + "List", "id": f"{scope.path}/{coll.segment}",
-                    "selfLink": f"{LINK_BASE}{scope.path}/{coll.segment}"})
+        out.update(
+            {
+                "kind": coll.kind + "List",
+                "id": f"{scope.path}/{coll.segment}",
+                "selfLink": f"{LINK_BASE}{scope.path}/{coll.segment}",
+            }
+        )
         return out
 
     def aggregated(self, segment: str, query: dict[str, str]) -> Json:
@@ -109,28 +140,45 @@ class ComputeApi:
         for coll in COLLECTIONS:
             if coll.segment != segment:
                 continue
-            locations = (["global"] if coll.scope_kind == "global" else
-                         [f"regions/{r}" for r in self.regions] if coll.scope_kind == "regions" else
-                         [f"zones/{z}" for zs in self.regions.values() for z in zs])
+            locations = (
+                ["global"]
+                if coll.scope_kind == "global"
+                else [f"regions/{r}" for r in self.regions]
+                if coll.scope_kind == "regions"
+                else [f"zones/{z}" for zs in self.regions.values() for z in zs]
+            )
             for location in locations:
                 path = f"projects/{self.project}/{location}"
-                items = [self.present(coll, b)
-                         for b in self.store.collection_items(coll.api_name, path)]
+                items = [
+                    self.present(coll, b) for b in self.store.collection_items(coll.api_name, path)
+                ]
                 items = [i for i in items if predicate(i)]
-                scopes[location] = ({segment: items} if items else {"warning": {
-                    "code": "NO_RESULTS_ON_PAGE",
-                    "message": "There are no results for scope on this page."}})
+                scopes[location] = (
+                    {segment: items}
+                    if items
+                    else {
+                        "warning": {
+                            "code": "NO_RESULTS_ON_PAGE",
+                            "message": "There are no results for scope on this page.",
+                        }
+                    }
+                )
         if not scopes:
             raise e.not_found(f"projects/{self.project}/aggregated/{segment}")
-        return {"kind": f"compute#{segment}AggregatedList", "id": f"projects/{self.project}/aggregated/{segment}",
-                "items": scopes, "selfLink": f"{LINK_BASE}projects/{self.project}/aggregated/{segment}"}
+        return {
+            "kind": f"compute#{segment}AggregatedList",
+            "id": f"projects/{self.project}/aggregated/{segment}",
+            "items": scopes,
+            "selfLink": f"{LINK_BASE}projects/{self.project}/aggregated/{segment}",
+        }
 
     # -- shared checks ------------------------------------------------------------------
 
     def _writable(self, coll: Collection) -> None:
         if not coll.writable:
-            raise e.invalid(f"The fake Compute API serves {coll.api_name} read-only",
-                            reason="unsupported")
+            raise e.invalid(
+                f"The fake Compute API serves {coll.api_name} read-only", reason="unsupported"
+            )
 
     def _not_busy(self, link: Link) -> None:
         if link.relative in self.store.busy:
@@ -142,10 +190,14 @@ class ComputeApi:
                 target = parse_reference(container[key], field=field, default_project=self.project)
                 if self.store.get(target) is None:
                     raise e.not_found(target.relative)
-                if ctx.scope.kind == "regions" and target.scope.kind == "regions" and \
-                        target.scope.location != ctx.scope.location:
-                    raise e.invalid_field(field, f"'{target.relative}' is in another region than "
-                                                 f"{ctx.scope.location}")
+                if (
+                    ctx.scope.kind == "regions"
+                    and target.scope.kind == "regions"
+                    and target.scope.location != ctx.scope.location
+                ):
+                    raise e.invalid_field(
+                        field, f"'{target.relative}' is in another region than {ctx.scope.location}"
+                    )
                 container[key] = target.url
 
     @staticmethod
@@ -153,9 +205,18 @@ class ComputeApi:
         if given != stored:
             raise e.stale_fingerprint(link.relative)
 
-    def _op(self, ctx: Ctx, op_type: str, target_id: str, apply: Callable[[], None] | None, *,
-            lock: bool = True, reserve: str | None = None, error: e.GCEError | None = None,
-            error_code: str = "") -> Json:
+    def _op(
+        self,
+        ctx: Ctx,
+        op_type: str,
+        target_id: str,
+        apply: Callable[[], None] | None,
+        *,
+        lock: bool = True,
+        reserve: str | None = None,
+        error: e.GCEError | None = None,
+        error_code: str = "",
+    ) -> Json:
         """Create the operation for a change to `ctx.link`, locking the resource meanwhile."""
         key = ctx.link.relative
         callbacks = list(ctx.on_apply)
@@ -167,8 +228,14 @@ class ComputeApi:
                 callback()
 
         op: Operation = self.store.operations.create(
-            ctx.scope, op_type, ctx.link.url, target_id=target_id,
-            apply=run if error is None else None, error=error, error_code=error_code)
+            ctx.scope,
+            op_type,
+            ctx.link.url,
+            target_id=target_id,
+            apply=run if error is None else None,
+            error=error,
+            error_code=error_code,
+        )
         if lock:
             self.store.busy.add(key)
         if reserve is not None:
@@ -192,24 +259,45 @@ class ComputeApi:
         link = Link(scope, coll.segment, name)
         if self.store.get(link) is not None or link.relative in self.store.reserved:
             raise e.already_exists(link.relative)
-        body = {k: v for k, v in copy.deepcopy(body).items() if k not in OUTPUT_ONLY + ("fingerprint",)}
+        body = {
+            k: v for k, v in copy.deepcopy(body).items() if k not in OUTPUT_ONLY + ("fingerprint",)
+        }
         ctx = Ctx(self.store, scope, link, self.regions)
         self._resolve_refs(coll, ctx, body)
         if coll.prepare is not None:
             coll.prepare(ctx, body, None)
-        body.update({"kind": coll.kind, "id": new_id(), "name": name,
-                     "creationTimestamp": rfc3339(), "selfLink": link.url})
+        body.update(
+            {
+                "kind": coll.kind,
+                "id": new_id(),
+                "name": name,
+                "creationTimestamp": rfc3339(),
+                "selfLink": link.url,
+            }
+        )
         if scope.location_link:
             body["region" if scope.kind == "regions" else "zone"] = scope.location_link
         if coll.fingerprint:
             body["fingerprint"] = new_fingerprint()
         quota_error = self._quota_error(coll, scope)
         if quota_error is not None:
-            return self._op(ctx, "insert", body["id"], None, lock=False, error=quota_error,
-                            error_code="QUOTA_EXCEEDED")
+            return self._op(
+                ctx,
+                "insert",
+                body["id"],
+                None,
+                lock=False,
+                error=quota_error,
+                error_code="QUOTA_EXCEEDED",
+            )
         final = body
-        return self._op(ctx, "insert", body["id"],
-                        lambda: self.store.put(link, coll.api_name, final), reserve=coll.api_name)
+        return self._op(
+            ctx,
+            "insert",
+            body["id"],
+            lambda: self.store.put(link, coll.api_name, final),
+            reserve=coll.api_name,
+        )
 
     def _quota_error(self, coll: Collection, scope: Scope) -> e.GCEError | None:
         if coll.quota is None:
@@ -219,9 +307,12 @@ class ComputeApi:
         if self.store.count(coll.api_name, quota_scope) < limit:
             return None
         where = f"in region {scope.location}" if scope.kind == "regions" else "globally"
-        return e.GCEError(403, "quotaExceeded",
-                          f"Quota '{coll.quota[0]}' exceeded.  Limit: {float(limit)} {where}.",
-                          domain="usageLimits")
+        return e.GCEError(
+            403,
+            "quotaExceeded",
+            f"Quota '{coll.quota[0]}' exceeded.  Limit: {float(limit)} {where}.",
+            domain="usageLimits",
+        )
 
     # -- delete -----------------------------------------------------------------------------
 
@@ -235,7 +326,7 @@ class ComputeApi:
             users += self.present(coll, body).get("users", [])
         if users:
             kind = coll.kind.split("#", 1)[1]
-            raise e.in_use(_snake(kind), link.relative, users[0][len(LINK_BASE):])
+            raise e.in_use(_snake(kind), link.relative, users[0][len(LINK_BASE) :])
         ctx = Ctx(self.store, scope, link, self.regions)
         return self._op(ctx, "delete", body["id"], lambda: self.store.remove(link))
 
@@ -245,15 +336,18 @@ class ComputeApi:
         self.check_scope(scope)
         self._writable(coll)
         if not coll.updatable:
-            raise e.invalid(f"{coll.api_name} cannot be updated; delete and recreate it",
-                            reason="unsupported")
+            raise e.invalid(
+                f"{coll.api_name} cannot be updated; delete and recreate it", reason="unsupported"
+            )
         link, old = self._existing(coll, scope, name)
         self._not_busy(link)
         if not isinstance(body, dict) or body.get("name", name) != name:
             raise e.invalid_field("resource.name", "the name of a resource cannot be changed")
         if coll.fingerprint:
             self._check_fingerprint(body.get("fingerprint"), old.get("fingerprint"), link)
-        new = {k: v for k, v in copy.deepcopy(body).items() if k not in OUTPUT_ONLY + ("fingerprint",)}
+        new = {
+            k: v for k, v in copy.deepcopy(body).items() if k not in OUTPUT_ONLY + ("fingerprint",)
+        }
         new["name"] = name
         return self._replace(coll, scope, link, old, new, "update")
 
@@ -267,12 +361,17 @@ class ComputeApi:
         if coll.patchable is not None:
             extra = sorted(set(body) - coll.patchable - {"name", "fingerprint"})
             if extra:
-                raise e.invalid(f"{coll.api_name} cannot patch field(s) {extra}",
-                                reason="fieldNotPatchable")
+                raise e.invalid(
+                    f"{coll.api_name} cannot patch field(s) {extra}", reason="fieldNotPatchable"
+                )
         if coll.fingerprint:
             self._check_fingerprint(body.get("fingerprint"), old.get("fingerprint"), link)
         merged = _merge(
-            {k: v for k, v in copy.deepcopy(old).items() if k not in OUTPUT_ONLY + ("fingerprint",)},
+            {
+                k: v
+                for k, v in copy.deepcopy(old).items()
+                if k not in OUTPUT_ONLY + ("fingerprint",)
+            },
             {k: v for k, v in body.items() if k not in OUTPUT_ONLY + ("fingerprint",)},
         )
         if coll.patchable is not None:
@@ -285,19 +384,23 @@ class ComputeApi:
             if coll.fingerprint:
                 final["fingerprint"] = new_fingerprint()
             ctx = Ctx(self.store, scope, link, self.regions)
-            return self._op(ctx, "patch", old["id"], lambda: self.store.put(link, coll.api_name, final))
+            return self._op(
+                ctx, "patch", old["id"], lambda: self.store.put(link, coll.api_name, final)
+            )
         return self._replace(coll, scope, link, old, merged, "patch")
 
-    def _replace(self, coll: Collection, scope: Scope, link: Link, old: Json, new: Json,
-                 op_type: str) -> Json:
+    def _replace(
+        self, coll: Collection, scope: Scope, link: Link, old: Json, new: Json, op_type: str
+    ) -> Json:
         ctx = Ctx(self.store, scope, link, self.regions)
         self._resolve_refs(coll, ctx, new)
         if coll.prepare is not None:
             coll.prepare(ctx, new, old)
         for key in coll.immutable:
             if key in old and new.get(key, old[key]) != old[key]:
-                raise e.invalid_field(f"resource.{key}", f"'{key}' cannot be changed "
-                                                         f"(is '{old[key]}')")
+                raise e.invalid_field(
+                    f"resource.{key}", f"'{key}' cannot be changed (is '{old[key]}')"
+                )
             if key in old:
                 new[key] = old[key]
         for key in ("kind", "id", "creationTimestamp", "selfLink", "region", "zone"):
@@ -309,13 +412,22 @@ class ComputeApi:
 
     # -- custom methods --------------------------------------------------------------------
 
-    def custom(self, coll: Collection, scope: Scope, name: str, verb: str, body: Json,
-               query: dict[str, str]) -> Json:
+    def custom(
+        self,
+        coll: Collection,
+        scope: Scope,
+        name: str,
+        verb: str,
+        body: Json,
+        query: dict[str, str],
+    ) -> Json:
         self.check_scope(scope)
         link, old = self._existing(coll, scope, name)
         handler = _CUSTOM.get((coll.api_name, verb)) or _CUSTOM.get(("*", verb))
         if handler is None:
-            raise e.GCEError(404, "notFound", f"Method {coll.api_name}.{verb} is not served by the fake")
+            raise e.GCEError(
+                404, "notFound", f"Method {coll.api_name}.{verb} is not served by the fake"
+            )
         if verb != "listInstances":
             self._not_busy(link)
         return handler(self, Ctx(self.store, scope, link, self.regions), old, body or {}, query)
@@ -331,13 +443,17 @@ class ComputeApi:
             if adding and instance is None:
                 raise e.not_found(ref.relative)
             if ref.scope.location != ctx.scope.location:
-                raise e.invalid(f"Instance '{ref.relative}' is not in zone {ctx.scope.location} "
-                                f"of instance group '{group['name']}'.")
+                raise e.invalid(
+                    f"Instance '{ref.relative}' is not in zone {ctx.scope.location} "
+                    f"of instance group '{group['name']}'."
+                )
             if adding and instance is not None:
                 network = instance.get("networkInterfaces", [{}])[0].get("network")
                 if network != group.get("network"):
-                    raise e.invalid(f"Instance '{ref.name}' is in network {network}, the instance "
-                                    f"group is in {group.get('network')}.")
+                    raise e.invalid(
+                        f"Instance '{ref.name}' is in network {network}, the instance "
+                        f"group is in {group.get('network')}."
+                    )
             urls.append(ref.url)
         if len(set(urls)) != len(urls):
             raise e.invalid("The same instance is listed twice.")
@@ -348,19 +464,28 @@ class ComputeApi:
         members = self.store.members.setdefault(ctx.link.relative, [])
         for url in urls:
             if url in members:
-                raise e.invalid(f"Resource '{url[len(LINK_BASE):]}' is already a member of "
-                                f"'{ctx.link.relative}'", reason="memberAlreadyExists")
+                raise e.invalid(
+                    f"Resource '{url[len(LINK_BASE) :]}' is already a member of "
+                    f"'{ctx.link.relative}'",
+                    reason="memberAlreadyExists",
+                )
         key = ctx.link.relative
-        return self._op(ctx, "addInstances", group["id"],
-                        lambda: self.store.members.setdefault(key, []).extend(urls))
+        return self._op(
+            ctx,
+            "addInstances",
+            group["id"],
+            lambda: self.store.members.setdefault(key, []).extend(urls),
+        )
 
     def remove_instances(self, ctx: Ctx, group: Json, body: Json, query: dict[str, str]) -> Json:
         urls = self._ig_members(ctx, group, body, adding=False)
         members = self.store.members.get(ctx.link.relative, [])
         for url in urls:
             if url not in members:
-                raise e.invalid(f"Resource '{url[len(LINK_BASE):]}' is not a member of "
-                                f"'{ctx.link.relative}'", reason="memberNotFound")
+                raise e.invalid(
+                    f"Resource '{url[len(LINK_BASE) :]}' is not a member of '{ctx.link.relative}'",
+                    reason="memberNotFound",
+                )
         key = ctx.link.relative
 
         def apply() -> None:
@@ -378,12 +503,22 @@ class ComputeApi:
             status = instance.get("status", "RUNNING") if instance else "TERMINATED"
             if state == "RUNNING" and status != "RUNNING":
                 continue
-            items.append({"instance": url, "status": status,
-                          **({"namedPorts": group["namedPorts"]} if group.get("namedPorts") else {})})
+            items.append(
+                {
+                    "instance": url,
+                    "status": status,
+                    **({"namedPorts": group["namedPorts"]} if group.get("namedPorts") else {}),
+                }
+            )
         predicate = filters.parse(query.get("filter"))
         out = _page([i for i in items if predicate(i)], query)
-        out.update({"kind": "compute#instanceGroupsListInstances", "id": ctx.link.relative,
-                    "selfLink": ctx.link.url + "/listInstances"})
+        out.update(
+            {
+                "kind": "compute#instanceGroupsListInstances",
+                "id": ctx.link.relative,
+                "selfLink": ctx.link.url + "/listInstances",
+            }
+        )
         return out
 
     def set_named_ports(self, ctx: Ctx, group: Json, body: Json, query: dict[str, str]) -> Json:
@@ -394,8 +529,12 @@ class ComputeApi:
         final = {**group, "namedPorts": named, "fingerprint": new_fingerprint()}
         if not named:
             final.pop("namedPorts")
-        return self._op(ctx, "setNamedPorts", group["id"],
-                        lambda: self.store.put(ctx.link, "instanceGroups", final))
+        return self._op(
+            ctx,
+            "setNamedPorts",
+            group["id"],
+            lambda: self.store.put(ctx.link, "instanceGroups", final),
+        )
 
     def set_labels(self, ctx: Ctx, old: Json, body: Json, query: dict[str, str]) -> Json:
         if body.get("labelFingerprint") != old.get("labelFingerprint"):
@@ -407,8 +546,10 @@ class ComputeApi:
         coll = self.store.meta[ctx.link.relative]
         return self._op(ctx, "setLabels", old["id"], lambda: self.store.put(ctx.link, coll, final))
 
-def _set_reference(field: str, many: bool = False
-               ) -> Callable[[ComputeApi, Ctx, Json, Json, dict[str, str]], Json]:
+
+def _set_reference(
+    field: str, many: bool = False
+) -> Callable[[ComputeApi, Ctx, Json, Json, dict[str, str]], Json]:
     """setTarget / setUrlMap / setSslCertificates: replace one reference field."""
 
     def handler(api: ComputeApi, ctx: Ctx, old: Json, body: Json, query: dict[str, str]) -> Json:
@@ -427,8 +568,12 @@ def _set_reference(field: str, many: bool = False
         if "fingerprint" in old:
             final["fingerprint"] = new_fingerprint()
         coll = api.store.meta[ctx.link.relative]
-        return api._op(ctx, "set" + field[0].upper() + field[1:], old["id"],
-                       lambda: api.store.put(ctx.link, coll, final))
+        return api._op(
+            ctx,
+            "set" + field[0].upper() + field[1:],
+            old["id"],
+            lambda: api.store.put(ctx.link, coll, final),
+        )
 
     return handler
 
@@ -443,8 +588,7 @@ _CUSTOM: dict[tuple[str, str], Callable[..., Json]] = {
     ("globalForwardingRules", "setTarget"): _set_reference("target"),
     ("targetHttpProxies", "setUrlMap"): _set_reference("urlMap"),
     ("targetHttpsProxies", "setUrlMap"): _set_reference("urlMap"),
-    ("targetHttpsProxies", "setSslCertificates"):
-        _set_reference("sslCertificates", True),
+    ("targetHttpsProxies", "setSslCertificates"): _set_reference("sslCertificates", True),
 }
 
 
@@ -459,7 +603,7 @@ def _page(items: list[Json], query: dict[str, str]) -> Json:
     except ValueError:
         raise e.invalid("Invalid maxResults or pageToken") from None
     out: Json = {}
-    page = items[start:start + size]
+    page = items[start : start + size]
     if page:
         out["items"] = page
     if start + size < len(items):

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cloud_lb.testing.fakegce.errors import GCEError
@@ -28,12 +28,18 @@ from cloud_lb.testing.fakegce.links import LINK_BASE, Scope
 
 _ids = itertools.count(7_000_000_000_000_000_001)
 
-HTTP_STATUS_TEXT = {400: "BAD REQUEST", 403: "FORBIDDEN", 404: "NOT FOUND", 409: "CONFLICT",
-                    412: "PRECONDITION FAILED", 500: "INTERNAL SERVER ERROR"}
+HTTP_STATUS_TEXT = {
+    400: "BAD REQUEST",
+    403: "FORBIDDEN",
+    404: "NOT FOUND",
+    409: "CONFLICT",
+    412: "PRECONDITION FAILED",
+    500: "INTERNAL SERVER ERROR",
+}
 
 
 def rfc3339(ts: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=timezone.utc)
+    moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=UTC)
     return moment.isoformat(timespec="milliseconds")
 
 
@@ -92,8 +98,14 @@ class Operation:
         if status == "DONE":
             out["endTime"] = self.end_time or rfc3339()
             if self.error is not None:
-                out["error"] = {"errors": [{"code": self.error_code or self.error.reason,
-                                            "message": self.error.message}]}
+                out["error"] = {
+                    "errors": [
+                        {
+                            "code": self.error_code or self.error.reason,
+                            "message": self.error.message,
+                        }
+                    ]
+                }
                 out["httpErrorStatusCode"] = self.error.status
                 out["httpErrorMessage"] = HTTP_STATUS_TEXT.get(self.error.status, "ERROR")
         return out
@@ -106,8 +118,13 @@ class OperationBook:
     changes to the store, which must not interleave with a request's reads and writes.
     """
 
-    def __init__(self, cond: threading.Condition, *, clock: Callable[[], float] = time.monotonic,
-                 wait_limit_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        cond: threading.Condition,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wait_limit_seconds: float = 120.0,
+    ) -> None:
         self._cond = cond
         self._clock = clock
         self._ops: dict[tuple[str, str], Operation] = {}
@@ -120,18 +137,34 @@ class OperationBook:
 
     # -- creation and lifecycle (callers hold the lock) -----------------------------------
 
-    def create(self, scope: Scope, operation_type: str, target_link: str, *, target_id: str = "",
-               apply: Callable[[], None] | None, error: GCEError | None = None,
-               error_code: str = "") -> Operation:
+    def create(
+        self,
+        scope: Scope,
+        operation_type: str,
+        target_link: str,
+        *,
+        target_id: str = "",
+        apply: Callable[[], None] | None,
+        error: GCEError | None = None,
+        error_code: str = "",
+    ) -> Operation:
         now = self._clock()
         run_at = now + self.pending_seconds
         op_id = str(next(_ids))
         op = Operation(
             name=f"operation-{int(time.time() * 1000)}-{op_id[-12:]}",
-            id=op_id, scope=scope, operation_type=operation_type, target_link=target_link,
-            target_id=target_id, created=now, insert_time=rfc3339(), run_at=run_at,
+            id=op_id,
+            scope=scope,
+            operation_type=operation_type,
+            target_link=target_link,
+            target_id=target_id,
+            created=now,
+            insert_time=rfc3339(),
+            run_at=run_at,
             done_at=None if self._held else run_at + self.running_seconds,
-            apply=apply, error=error, error_code=error_code,
+            apply=apply,
+            error=error,
+            error_code=error_code,
         )
         self._ops[(scope.path, op.name)] = op
         self._order.append(op)

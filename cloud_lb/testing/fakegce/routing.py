@@ -22,7 +22,11 @@ from cloud_lb.testing.fakegce.links import Scope
 
 PREFIX = ("compute", "v1", "projects")
 READ_ONLY_METHODS = {"listInstances", "getHealth"}
-_OP_PREFIX = {"global": "globalOperations", "regions": "regionOperations", "zones": "zoneOperations"}
+_OP_PREFIX = {
+    "global": "globalOperations",
+    "regions": "regionOperations",
+    "zones": "zoneOperations",
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class Route:
     waits: bool = False  # operations.wait: runs while releasing the lock
 
 
-def route(api: ComputeApi, method: str, parts: list[str], query: dict[str, str],
-          body: dict[str, Any]) -> Route:
+def route(
+    api: ComputeApi, method: str, parts: list[str], query: dict[str, str], body: dict[str, Any]
+) -> Route:
     if len(parts) < 4 or tuple(parts[:3]) != PREFIX:
         raise e.GCEError(404, "notFound", f"Not Found: /{'/'.join(parts)}")
     project, rest = parts[3], parts[4:]
@@ -44,8 +49,8 @@ def route(api: ComputeApi, method: str, parts: list[str], query: dict[str, str],
     if head in ("regions", "zones") and len(rest) <= 2:
         return _locations(api, method, project, rest)
     if head == "aggregated" and len(rest) == 2 and method == "GET":
-        coll = rest[1]
-        return Route(f"{coll}.aggregatedList", False, lambda: api.aggregated(coll, query))
+        segment = rest[1]
+        return Route(f"{segment}.aggregatedList", False, lambda: api.aggregated(segment, query))
     if head in ("targetHttpProxies", "targetHttpsProxies") and len(rest) == 3:
         scope, tail = Scope(project, "global"), rest
     elif head == "global":
@@ -58,8 +63,11 @@ def route(api: ComputeApi, method: str, parts: list[str], query: dict[str, str],
         return _operations(api, method, scope, tail[1:])
     coll = collection_for(scope.kind, tail[0])
     if coll is None:
-        raise e.GCEError(404, "notFound", f"The fake Compute API does not serve {'/'.join(tail[:1])} "
-                                          f"in {scope.kind} scope")
+        raise e.GCEError(
+            404,
+            "notFound",
+            f"The fake Compute API does not serve {'/'.join(tail[:1])} in {scope.kind} scope",
+        )
     name = tail[1] if len(tail) > 1 else None
     custom = tail[2] if len(tail) > 2 else None
     if len(tail) > 3:
@@ -67,7 +75,9 @@ def route(api: ComputeApi, method: str, parts: list[str], query: dict[str, str],
     verb_base = coll.api_name
     if name is None:
         if method == "GET":
-            return Route(f"{verb_base}.list", False, lambda: api.list(coll, scope, query))
+            return Route(
+                f"{verb_base}.list", False, lambda: api.list_collection(coll, scope, query)
+            )
         if method == "POST":
             return Route(f"{verb_base}.insert", True, lambda: api.insert(coll, scope, body))
     elif custom is None:
@@ -80,8 +90,11 @@ def route(api: ComputeApi, method: str, parts: list[str], query: dict[str, str],
         if method == "PATCH":
             return Route(f"{verb_base}.patch", True, lambda: api.patch(coll, scope, name, body))
     elif method == "POST":
-        return Route(f"{verb_base}.{custom}", custom not in READ_ONLY_METHODS,
-                     lambda: api.custom(coll, scope, name, custom, body, query))
+        return Route(
+            f"{verb_base}.{custom}",
+            custom not in READ_ONLY_METHODS,
+            lambda: api.custom(coll, scope, name, custom, body, query),
+        )
     raise e.GCEError(405, "methodNotAllowed", f"{method} is not allowed on /{'/'.join(parts)}")
 
 
@@ -93,12 +106,16 @@ def _locations(api: ComputeApi, method: str, project: str, rest: list[str]) -> R
     kind = rest[0]
     if len(rest) == 2:
         name = rest[1]
-        return Route(f"{kind}.get", False,
-                     lambda: api.region(name) if kind == "regions" else api.zone(name))
+        return Route(
+            f"{kind}.get", False, lambda: api.region(name) if kind == "regions" else api.zone(name)
+        )
 
     def listing() -> dict[str, Any]:
-        names = (list(api.regions) if kind == "regions"
-                 else [z for zs in api.regions.values() for z in zs])
+        names = (
+            list(api.regions)
+            if kind == "regions"
+            else [z for zs in api.regions.values() for z in zs]
+        )
         items = [api.region(n) if kind == "regions" else api.zone(n) for n in names]
         return {"kind": f"compute#{kind[:-1]}List", "items": items}
 
@@ -117,21 +134,25 @@ def _operations(api: ComputeApi, method: str, scope: Scope, tail: list[str]) -> 
         return book.snapshot_json(op)
 
     if not tail and method == "GET":
+
         def listing() -> dict[str, Any]:
             api.check_scope(scope)
             items = [book.snapshot_json(op) for op in book.list(scope)]
             return {"kind": "compute#operationList", **({"items": items} if items else {})}
+
         return Route(f"{prefix}.list", False, listing)
     if len(tail) == 1 and method == "GET":
         return Route(f"{prefix}.get", False, lambda: found(tail[0]))
     if len(tail) == 1 and method == "DELETE":
         return Route(f"{prefix}.delete", False, lambda: {})
     if len(tail) == 2 and tail[1] == "wait" and method == "POST":
+
         def wait() -> dict[str, Any]:
             api.check_scope(scope)
             op = book.wait(scope, tail[0])
             if op is None:
                 raise e.not_found(f"{scope.path}/operations/{tail[0]}")
             return book.snapshot_json(op)
+
         return Route(f"{prefix}.wait", False, wait, waits=True)
     raise e.GCEError(404, "notFound", f"Not Found: {scope.path}/operations/{'/'.join(tail)}")

@@ -96,8 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         except e.GCEError as exc:
             status, payload = exc.status, exc.to_json()
         except json.JSONDecodeError as exc:
-            status, payload = 400, e.invalid(f"Invalid JSON payload received. {exc}",
-                                             reason="parseError").to_json()
+            status, payload = (
+                400,
+                e.invalid(f"Invalid JSON payload received. {exc}", reason="parseError").to_json(),
+            )
         fake.record(Call(verb, self.command, split.path, status, mutating))
         log.debug("fake_gce_call verb=%s status=%s", verb, status)
         data = json.dumps(payload).encode()
@@ -166,9 +168,14 @@ class FakeGCE:
     ...                                         client_options={"api_endpoint": fake.url})
     """
 
-    def __init__(self, *, project: str = "fake-project",
-                 regions: dict[str, tuple[str, ...]] | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        project: str = "fake-project",
+        regions: dict[str, tuple[str, ...]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.project = project
         self.regions = dict(regions or DEFAULT_REGIONS)
         self.store = Store()
@@ -191,13 +198,15 @@ class FakeGCE:
         if self._server is None:
             raise RuntimeError("FakeGCE is not started")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     def start(self) -> FakeGCE:
         self._server = _Server(self._address, self)
         # a short poll interval keeps stop() quick (shutdown waits for one poll)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="fake-gce", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-gce", daemon=True
+        )
         self._thread.start()
         log.info("fake_gce_started url=%s project=%s", self.url, self.project)
         return self
@@ -236,11 +245,16 @@ class FakeGCE:
         with self._calls_lock:
             return list(self._calls)
 
-    def count(self, pattern: str = "*", *, mutating: bool | None = None,
-              status: int | None = None) -> int:
-        return sum(1 for c in self.calls if fnmatch.fnmatchcase(c.verb, pattern)
-                   and (mutating is None or c.mutating == mutating)
-                   and (status is None or c.status == status))
+    def count(
+        self, pattern: str = "*", *, mutating: bool | None = None, status: int | None = None
+    ) -> int:
+        return sum(
+            1
+            for c in self.calls
+            if fnmatch.fnmatchcase(c.verb, pattern)
+            and (mutating is None or c.mutating == mutating)
+            and (status is None or c.status == status)
+        )
 
     def reset_calls(self) -> None:
         with self._calls_lock:
@@ -256,8 +270,13 @@ class FakeGCE:
     def _seed(self, api_name: str, scope: Scope, body: dict[str, Any]) -> str:
         coll = BY_NAME[api_name]
         link = Link(scope, coll.segment, check_name(body["name"]))
-        body = {"kind": coll.kind, "id": new_id(), "creationTimestamp": "2024-01-01T00:00:00.000-00:00",
-                "selfLink": link.url, **body}
+        body = {
+            "kind": coll.kind,
+            "id": new_id(),
+            "creationTimestamp": "2024-01-01T00:00:00.000-00:00",
+            "selfLink": link.url,
+            **body,
+        }
         if scope.location_link:
             body["region" if scope.kind == "regions" else "zone"] = scope.location_link
         with self.store.cond:
@@ -267,35 +286,62 @@ class FakeGCE:
         return link.url
 
     def add_network(self, name: str) -> str:
-        return self._seed("networks", Scope(self.project, "global"),
-                          {"name": name, "autoCreateSubnetworks": False, "routingConfig": {
-                              "routingMode": "REGIONAL"}})
+        return self._seed(
+            "networks",
+            Scope(self.project, "global"),
+            {
+                "name": name,
+                "autoCreateSubnetworks": False,
+                "routingConfig": {"routingMode": "REGIONAL"},
+            },
+        )
 
     def add_subnetwork(self, region: str, name: str, cidr: str, *, network: str = "default") -> str:
         net = f"{LINK_BASE}projects/{self.project}/global/networks/{network}"
-        return self._seed("subnetworks", Scope(self.project, "regions", region),
-                          {"name": name, "network": net, "ipCidrRange": cidr})
+        return self._seed(
+            "subnetworks",
+            Scope(self.project, "regions", region),
+            {"name": name, "network": net, "ipCidrRange": cidr},
+        )
 
     def zone_of_index(self, index: int) -> str:
         zones = [z for zs in self.regions.values() for z in zs]
         return zones[index % len(zones)]
 
-    def add_instance(self, zone: str, name: str, *, ip: str | None = None,
-                     network: str = "default", subnetwork: str = "default",
-                     tags: tuple[str, ...] = (), service_account: str | None = None) -> str:
+    def add_instance(
+        self,
+        zone: str,
+        name: str,
+        *,
+        ip: str | None = None,
+        network: str = "default",
+        subnetwork: str = "default",
+        tags: tuple[str, ...] = (),
+        service_account: str | None = None,
+    ) -> str:
         region = next(r for r, zs in self.regions.items() if zone in zs)
-        subnet_link = f"{LINK_BASE}projects/{self.project}/regions/{region}/subnetworks/{subnetwork}"
+        subnet_link = (
+            f"{LINK_BASE}projects/{self.project}/regions/{region}/subnetworks/{subnetwork}"
+        )
         with self.store.cond:
             subnet = self.store.get(subnet_link)
             if subnet is None:
                 raise ValueError(f"no subnetwork {subnetwork} in {region}")
             if ip is None:
                 ip = self._next_instance_ip(subnet["ipCidrRange"])
+        zone_link = f"{LINK_BASE}projects/{self.project}/zones/{zone}"
         body: dict[str, Any] = {
-            "name": name, "status": "RUNNING",
-            "machineType": f"{LINK_BASE}projects/{self.project}/zones/{zone}/machineTypes/e2-standard-2",
-            "networkInterfaces": [{"name": "nic0", "networkIP": ip, "subnetwork": subnet_link,
-                                   "network": f"{LINK_BASE}projects/{self.project}/global/networks/{network}"}],
+            "name": name,
+            "status": "RUNNING",
+            "machineType": f"{zone_link}/machineTypes/e2-standard-2",
+            "networkInterfaces": [
+                {
+                    "name": "nic0",
+                    "networkIP": ip,
+                    "subnetwork": subnet_link,
+                    "network": f"{LINK_BASE}projects/{self.project}/global/networks/{network}",
+                }
+            ],
             "tags": {"items": list(tags), "fingerprint": "42WmSpB8rSM="},
         }
         if service_account:
@@ -303,8 +349,11 @@ class FakeGCE:
         return self._seed("instances", Scope(self.project, "zones", zone), body)
 
     def _next_instance_ip(self, cidr: str) -> str:
-        used = {nic.get("networkIP") for b in self.store.collection_items("instances")
-                for nic in b.get("networkInterfaces", [])}
+        used = {
+            nic.get("networkIP")
+            for b in self.store.collection_items("instances")
+            for nic in b.get("networkInterfaces", [])
+        }
         used |= self.store.ips_in_use()
         hosts = list(ipaddress.ip_network(cidr).hosts())
         # instances from the top of the range, load balancer addresses from the bottom
@@ -317,7 +366,9 @@ class FakeGCE:
         """Insert through the API's own rules and finish the operation at once (tests
         use it to plant resources that are not the provider's). Returns the resource."""
         coll = BY_NAME[api_name]
-        scope = Scope(self.project, coll.scope_kind, location if coll.scope_kind != "global" else "")
+        scope = Scope(
+            self.project, coll.scope_kind, location if coll.scope_kind != "global" else ""
+        )
         with self.store.cond:
             self.store.operations.settle()
             op = self.api.insert(coll, scope, copy.deepcopy(body))
@@ -325,8 +376,10 @@ class FakeGCE:
             link = Link(scope, coll.segment, body["name"])
             stored = self.store.get(link)
             if stored is None:
-                raise RuntimeError(f"insert of {link.relative} failed: "
-                                   f"{self.store.operations.get(scope, op['name'])}")
+                raise RuntimeError(
+                    f"insert of {link.relative} failed: "
+                    f"{self.store.operations.get(scope, op['name'])}"
+                )
             return self.api.present(coll, stored)
 
     def resources(self, api_name: str | None = None) -> list[dict[str, Any]]:
@@ -351,5 +404,9 @@ class FakeGCE:
         """The whole cloud's state, comparable with ==."""
         with self.store.cond:
             self.store.operations.settle()
-            return copy.deepcopy({"resources": self.store.resources,
-                                  "members": {k: sorted(v) for k, v in self.store.members.items()}})
+            return copy.deepcopy(
+                {
+                    "resources": self.store.resources,
+                    "members": {k: sorted(v) for k, v in self.store.members.items()},
+                }
+            )

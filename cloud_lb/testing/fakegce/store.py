@@ -52,7 +52,9 @@ class Store:
         key = link.relative if isinstance(link, Link) else relative(link)
         return self.resources.get(key)
 
-    def collection_items(self, api_name: str, scope_path: str | None = None) -> list[dict[str, Any]]:
+    def collection_items(
+        self, api_name: str, scope_path: str | None = None
+    ) -> list[dict[str, Any]]:
         out = []
         for key, body in self.resources.items():
             if self.meta[key] != api_name:
@@ -64,7 +66,8 @@ class Store:
 
     def count(self, api_name: str, scope_path: str | None = None) -> int:
         pending = sum(
-            1 for key, coll in self.reserved.items()
+            1
+            for key, coll in self.reserved.items()
             if coll == api_name and (scope_path is None or key.startswith(scope_path + "/"))
         )
         return len(self.collection_items(api_name, scope_path)) + pending
@@ -108,8 +111,12 @@ class Store:
             for host in pool.hosts():
                 if str(host) not in used:
                     return str(host)
-        raise GCEError(403, "quotaExceeded", "No external IP addresses left in the region",
-                       domain="usageLimits")
+        raise GCEError(
+            403,
+            "quotaExceeded",
+            "No external IP addresses left in the region",
+            domain="usageLimits",
+        )
 
     def allocate_internal(self, cidr: str) -> str:
         used = self.ips_in_use()
@@ -119,13 +126,17 @@ class Store:
         for host in hosts[1:-1]:
             if str(host) not in used:
                 return str(host)
-        raise invalid(f"IP space of subnetwork range {cidr} is exhausted",
-                      reason="ipSpaceExhausted")
+        raise invalid(
+            f"IP space of subnetwork range {cidr} is exhausted", reason="ipSpaceExhausted"
+        )
 
     def address_for_ip(self, ip: str, scope_path: str) -> dict[str, Any] | None:
         for key, body in self.resources.items():
-            if (self.meta[key] in ("addresses", "globalAddresses") and body.get("address") == ip
-                    and key.startswith(scope_path + "/")):
+            if (
+                self.meta[key] in ("addresses", "globalAddresses")
+                and body.get("address") == ip
+                and key.startswith(scope_path + "/")
+            ):
                 return body
         return None
 

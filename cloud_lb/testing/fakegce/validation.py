@@ -19,8 +19,14 @@ from cloud_lb.testing.fakegce.errors import invalid, invalid_field
 from cloud_lb.testing.fakegce.links import LINK_BASE, check_name, relative
 
 PASSTHROUGH = ("EXTERNAL", "INTERNAL")
-HC_TYPES = {"TCP": "tcpHealthCheck", "SSL": "sslHealthCheck", "HTTP": "httpHealthCheck",
-            "HTTPS": "httpsHealthCheck", "HTTP2": "http2HealthCheck", "GRPC": "grpcHealthCheck"}
+HC_TYPES = {
+    "TCP": "tcpHealthCheck",
+    "SSL": "sslHealthCheck",
+    "HTTP": "httpHealthCheck",
+    "HTTPS": "httpsHealthCheck",
+    "HTTP2": "http2HealthCheck",
+    "GRPC": "grpcHealthCheck",
+}
 FW_PROTOCOLS = ("tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all")
 
 
@@ -36,20 +42,24 @@ def _subnet_cidr(ctx: Ctx, subnetwork: str) -> str:
 
 # -- addresses --------------------------------------------------------------------------
 
+
 def prepare_address(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
     kind = f.enum(body, "addressType", ("EXTERNAL", "INTERNAL"), "EXTERNAL")
     in_use = ctx.store.ips_in_use()
     if kind == "INTERNAL":
         if ctx.scope.kind == "global":
-            raise invalid("Global INTERNAL addresses need purpose VPC_PEERING, which the fake lacks")
+            raise invalid(
+                "Global INTERNAL addresses need purpose VPC_PEERING, which the fake lacks"
+            )
         subnet = f.require(body, "subnetwork")
         cidr = _subnet_cidr(ctx, subnet)
         body.setdefault("purpose", "GCE_ENDPOINT")
         if "address" in body:
             ip = f.ip(body["address"], "resource.address")
             if ipaddress.ip_address(ip) not in ipaddress.ip_network(cidr):
-                raise invalid(f"Requested internal IP address '{ip}' is outside the "
-                              f"subnetwork's range {cidr}")
+                raise invalid(
+                    f"Requested internal IP address '{ip}' is outside the subnetwork's range {cidr}"
+                )
         else:
             body["address"] = ctx.store.allocate_internal(cidr)
         body.pop("networkTier", None)
@@ -65,13 +75,16 @@ def prepare_address(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) 
         else:
             body["address"] = ctx.store.allocate_external()
     if body["address"] in in_use:
-        raise invalid(f"IP address '{body['address']}' is already being used by another resource.",
-                      reason="ipInUseByAnotherResource")
+        raise invalid(
+            f"IP address '{body['address']}' is already being used by another resource.",
+            reason="ipInUseByAnotherResource",
+        )
     body["status"] = "RESERVED"
     body.setdefault("labelFingerprint", "42WmSpB8rSM=")
 
 
 # -- forwarding rules ---------------------------------------------------------------------
+
 
 def _port_ranges(body: dict[str, Any]) -> list[tuple[int, int]]:
     if body.get("allPorts"):
@@ -83,14 +96,21 @@ def _port_ranges(body: dict[str, Any]) -> list[tuple[int, int]]:
 
 def prepare_forwarding_rule(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
     regional = ctx.scope.kind == "regions"
-    protocol = f.enum(body, "IPProtocol", ("TCP", "UDP", "ESP", "AH", "SCTP", "ICMP", "L3_DEFAULT"),
-                      "TCP")
-    scheme = f.enum(body, "loadBalancingScheme",
-                    ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED"), "EXTERNAL")
+    protocol = f.enum(
+        body, "IPProtocol", ("TCP", "UDP", "ESP", "AH", "SCTP", "ICMP", "L3_DEFAULT"), "TCP"
+    )
+    scheme = f.enum(
+        body,
+        "loadBalancingScheme",
+        ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED"),
+        "EXTERNAL",
+    )
     if bool(body.get("backendService")) == bool(body.get("target")):
         raise invalid("Exactly one of 'backendService' or 'target' must be specified.")
     if not regional and body.get("backendService"):
-        raise invalid_field("resource.backendService", "global forwarding rules need a target proxy")
+        raise invalid_field(
+            "resource.backendService", "global forwarding rules need a target proxy"
+        )
     given = [k for k in ("portRange", "ports", "allPorts") if body.get(k)]
     if len(given) > 1:
         raise invalid(f"Only one of {given} may be specified.")
@@ -111,15 +131,21 @@ def prepare_forwarding_rule(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] 
         service = ctx.resolve(body["backendService"])
         assert service is not None
         if service.get("loadBalancingScheme") != scheme:
-            raise invalid(f"The loadBalancingScheme of the forwarding rule ({scheme}) must match "
-                          f"that of backend service '{service['name']}' "
-                          f"({service.get('loadBalancingScheme')}).")
+            raise invalid(
+                f"The loadBalancingScheme of the forwarding rule ({scheme}) must match "
+                f"that of backend service '{service['name']}' "
+                f"({service.get('loadBalancingScheme')})."
+            )
         bs_protocol = service.get("protocol")
         if bs_protocol != "UNSPECIFIED" and bs_protocol != protocol:
-            raise invalid(f"Forwarding rule protocol {protocol} does not match backend service "
-                          f"'{service['name']}' protocol {bs_protocol}.")
+            raise invalid(
+                f"Forwarding rule protocol {protocol} does not match backend service "
+                f"'{service['name']}' protocol {bs_protocol}."
+            )
         if bs_protocol == "UNSPECIFIED" and protocol not in ("TCP", "UDP", "L3_DEFAULT"):
-            raise invalid(f"Protocol {protocol} cannot use a backend service of protocol UNSPECIFIED.")
+            raise invalid(
+                f"Protocol {protocol} cannot use a backend service of protocol UNSPECIFIED."
+            )
     if scheme == "INTERNAL":
         subnet = f.require(body, "subnetwork")
         sub = ctx.resolve(subnet)
@@ -128,14 +154,18 @@ def prepare_forwarding_rule(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] 
         body.pop("networkTier", None)
     else:
         if body.get("allowGlobalAccess"):
-            raise invalid_field("resource.allowGlobalAccess", "only INTERNAL forwarding rules have it")
+            raise invalid_field(
+                "resource.allowGlobalAccess", "only INTERNAL forwarding rules have it"
+            )
         f.enum(body, "networkTier", ("PREMIUM", "STANDARD"), "PREMIUM")
+    assert scheme is not None and protocol is not None  # enum() applied defaults
     _assign_ip(ctx, body, scheme, protocol, ranges)
     body.setdefault("labelFingerprint", "42WmSpB8rSM=")
 
 
-def _assign_ip(ctx: Ctx, body: dict[str, Any], scheme: str, protocol: str,
-               ranges: list[tuple[int, int]]) -> None:
+def _assign_ip(
+    ctx: Ctx, body: dict[str, Any], scheme: str, protocol: str, ranges: list[tuple[int, int]]
+) -> None:
     value = body.get("IPAddress")
     coll = "addresses" if ctx.scope.kind == "regions" else "globalAddresses"
     if value and "/" in str(value):
@@ -147,64 +177,108 @@ def _assign_ip(ctx: Ctx, body: dict[str, Any], scheme: str, protocol: str,
         ip = f.ip(value, "resource.IPAddress")
         address = ctx.store.address_for_ip(ip, ctx.scope.path)
         if address is None:
-            raise invalid(f"Specified IP address '{ip}' is not reserved in {ctx.scope.path}; "
-                          f"reserve it as a static address first.")
+            raise invalid(
+                f"Specified IP address '{ip}' is not reserved in {ctx.scope.path}; "
+                f"reserve it as a static address first."
+            )
         body["IPAddress"] = ip
     else:
         address = None
         internal = scheme.startswith("INTERNAL")
-        ip = (ctx.store.allocate_internal(_subnet_cidr(ctx, body["subnetwork"])) if internal
-              else ctx.store.allocate_external())
+        ip = (
+            ctx.store.allocate_internal(_subnet_cidr(ctx, body["subnetwork"]))
+            if internal
+            else ctx.store.allocate_external()
+        )
         body["IPAddress"] = ip
         link_key = ctx.link.relative
         ctx.on_apply.append(lambda: ctx.store.ephemeral_ips.__setitem__(link_key, ip))
     if address is not None:
         wants = "INTERNAL" if scheme.startswith("INTERNAL") else "EXTERNAL"
         if address.get("addressType", "EXTERNAL") != wants:
-            raise invalid(f"Address '{address['name']}' is {address.get('addressType')}, "
-                          f"the forwarding rule needs an {wants} address.")
-        if wants == "EXTERNAL" and ctx.scope.kind == "regions" and \
-                address.get("networkTier", "PREMIUM") != body.get("networkTier", "PREMIUM"):
-            raise invalid(f"Address '{address['name']}' is in network tier "
-                          f"{address.get('networkTier')}, the forwarding rule asks for "
-                          f"{body.get('networkTier')}.")
+            raise invalid(
+                f"Address '{address['name']}' is {address.get('addressType')}, "
+                f"the forwarding rule needs an {wants} address."
+            )
+        if (
+            wants == "EXTERNAL"
+            and ctx.scope.kind == "regions"
+            and address.get("networkTier", "PREMIUM") != body.get("networkTier", "PREMIUM")
+        ):
+            raise invalid(
+                f"Address '{address['name']}' is in network tier "
+                f"{address.get('networkTier')}, the forwarding rule asks for "
+                f"{body.get('networkTier')}."
+            )
     for other in ctx.store.collection_items(
-            "forwardingRules" if coll == "addresses" else "globalForwardingRules", ctx.scope.path):
+        "forwardingRules" if coll == "addresses" else "globalForwardingRules", ctx.scope.path
+    ):
         if other["name"] == body["name"] or other.get("IPAddress") != body["IPAddress"]:
             continue
         if other.get("IPProtocol") == protocol and f.ranges_overlap(_port_ranges(other), ranges):
-            raise invalid(f"Forwarding rule '{other['name']}' already uses IP "
-                          f"{body['IPAddress']} for {protocol} on overlapping ports.")
+            raise invalid(
+                f"Forwarding rule '{other['name']}' already uses IP "
+                f"{body['IPAddress']} for {protocol} on overlapping ports."
+            )
 
 
 # -- backend services and health checks ----------------------------------------------------
 
-def prepare_region_backend_service(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None
-                                   ) -> None:
-    scheme = f.enum(body, "loadBalancingScheme",
-                    ("EXTERNAL", "INTERNAL", "INTERNAL_MANAGED", "EXTERNAL_MANAGED"), "INTERNAL")
+
+def prepare_region_backend_service(
+    ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None
+) -> None:
+    scheme = f.enum(
+        body,
+        "loadBalancingScheme",
+        ("EXTERNAL", "INTERNAL", "INTERNAL_MANAGED", "EXTERNAL_MANAGED"),
+        "INTERNAL",
+    )
     if scheme in PASSTHROUGH:
         f.enum(body, "protocol", ("TCP", "UDP", "UNSPECIFIED"), "TCP")
         checks = body.get("healthChecks", [])
         if len(checks) != 1:
-            raise invalid(f"A backend service with loadBalancingScheme {scheme} must have "
-                          f"exactly one health check, got {len(checks)}.")
+            raise invalid(
+                f"A backend service with loadBalancingScheme {scheme} must have "
+                f"exactly one health check, got {len(checks)}."
+            )
         if scheme == "EXTERNAL" and "/regions/" not in checks[0]:
-            raise invalid("Backend services of external passthrough load balancers need a "
-                          "regional health check.")
+            raise invalid(
+                "Backend services of external passthrough load balancers need a "
+                "regional health check."
+            )
     else:
         f.enum(body, "protocol", ("HTTP", "HTTPS", "HTTP2", "TCP"), "HTTP")
-    _backends(ctx, body, "CONNECTION" if scheme in PASSTHROUGH else "UTILIZATION",
-              passthrough=scheme in PASSTHROUGH)
-    f.enum(body, "sessionAffinity", ("NONE", "CLIENT_IP", "CLIENT_IP_PROTO", "CLIENT_IP_PORT_PROTO",
-                                     "CLIENT_IP_NO_DESTINATION", "GENERATED_COOKIE"), "NONE")
+    _backends(
+        ctx,
+        body,
+        "CONNECTION" if scheme in PASSTHROUGH else "UTILIZATION",
+        passthrough=scheme in PASSTHROUGH,
+    )
+    f.enum(
+        body,
+        "sessionAffinity",
+        (
+            "NONE",
+            "CLIENT_IP",
+            "CLIENT_IP_PROTO",
+            "CLIENT_IP_PORT_PROTO",
+            "CLIENT_IP_NO_DESTINATION",
+            "GENERATED_COOKIE",
+        ),
+        "NONE",
+    )
     f.integer(body, "timeoutSec", 30, 1, 86400)
     body.setdefault("connectionDraining", {"drainingTimeoutSec": 0})
 
 
 def prepare_backend_service(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
-    f.enum(body, "loadBalancingScheme", ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED"),
-           "EXTERNAL")
+    f.enum(
+        body,
+        "loadBalancingScheme",
+        ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED"),
+        "EXTERNAL",
+    )
     f.enum(body, "protocol", ("HTTP", "HTTPS", "HTTP2", "TCP", "SSL"), "HTTP")
     body.setdefault("portName", "http")
     f.integer(body, "port", 80, 1, 65535)
@@ -230,8 +304,9 @@ def _backends(ctx: Ctx, body: dict[str, Any], default_mode: str, *, passthrough:
         if ctx.scope.kind == "regions":
             zone = relative(group).split("/")[3]
             if zone not in ctx.regions.get(ctx.scope.location, ()):
-                raise invalid(f"Backend group '{relative(group)}' is not in region "
-                              f"{ctx.scope.location}.")
+                raise invalid(
+                    f"Backend group '{relative(group)}' is not in region {ctx.scope.location}."
+                )
         modes = ("CONNECTION",) if passthrough else ("UTILIZATION", "RATE", "CONNECTION")
         f.enum(backend, "balancingMode", modes, default_mode, where=where)
         if not passthrough:
@@ -268,6 +343,7 @@ def prepare_health_check(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | N
 
 # -- firewalls ----------------------------------------------------------------------------
 
+
 def prepare_firewall(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
     body.setdefault("network", _default_network(ctx))
     direction = f.enum(body, "direction", ("INGRESS", "EGRESS"), "INGRESS")
@@ -283,7 +359,9 @@ def prepare_firewall(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None)
             rule["IPProtocol"] = proto
             if rule.get("ports"):
                 if proto not in ("tcp", "udp", "sctp", "all"):
-                    raise invalid_field(f"{where}.ports", f"ports need tcp, udp or sctp, not {proto}")
+                    raise invalid_field(
+                        f"{where}.ports", f"ports need tcp, udp or sctp, not {proto}"
+                    )
                 rule["ports"] = [str(p) for p in rule["ports"]]
                 for p in rule["ports"]:
                     f.port_spec(p, f"{where}.ports")
@@ -294,14 +372,16 @@ def prepare_firewall(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None)
         raise invalid("targetTags and targetServiceAccounts cannot both be set.")
     if body.get("sourceTags") and body.get("sourceServiceAccounts"):
         raise invalid("sourceTags and sourceServiceAccounts cannot both be set.")
-    if direction == "INGRESS" and not any(body.get(k) for k in
-                                          ("sourceRanges", "sourceTags", "sourceServiceAccounts")):
+    if direction == "INGRESS" and not any(
+        body.get(k) for k in ("sourceRanges", "sourceTags", "sourceServiceAccounts")
+    ):
         body["sourceRanges"] = ["0.0.0.0/0"]
     body.setdefault("disabled", False)
     body.setdefault("logConfig", {"enable": False})
 
 
 # -- instance groups ----------------------------------------------------------------------
+
 
 def prepare_instance_group(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
     body.setdefault("network", _default_network(ctx))
@@ -317,6 +397,7 @@ def check_named_ports(named_ports: list[dict[str, Any]]) -> None:
 
 # -- L7: URL maps, target proxies, certificates --------------------------------------------
 
+
 def prepare_url_map(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
     if not body.get("defaultService") and not body.get("defaultUrlRedirect"):
         raise invalid("A URL map needs a defaultService or a defaultUrlRedirect.")
@@ -326,12 +407,16 @@ def prepare_url_map(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) 
         for j, rule in enumerate(matcher.get("pathRules", [])):
             for path in rule.get("paths", []):
                 if not str(path).startswith("/"):
-                    raise invalid_field(f"resource.pathMatchers[{i}].pathRules[{j}].paths",
-                                        f"'{path}'. Must start with '/'")
+                    raise invalid_field(
+                        f"resource.pathMatchers[{i}].pathRules[{j}].paths",
+                        f"'{path}'. Must start with '/'",
+                    )
     for i, rule in enumerate(body.get("hostRules", [])):
         if rule.get("pathMatcher") not in matchers:
-            raise invalid_field(f"resource.hostRules[{i}].pathMatcher",
-                                f"'{rule.get('pathMatcher')}' names no path matcher")
+            raise invalid_field(
+                f"resource.hostRules[{i}].pathMatcher",
+                f"'{rule.get('pathMatcher')}' names no path matcher",
+            )
         if not rule.get("hosts"):
             raise invalid_field(f"resource.hostRules[{i}].hosts", "Required field not specified")
 

@@ -69,18 +69,33 @@ def provider(make_provider: ProviderFactory, nodes: list[Backend]) -> GCPProvide
 
 
 def ref(name: str = "web", *, cluster: str = CLUSTER, namespace: str = "default") -> LBRef:
-    return LBRef(cluster=cluster, kind=ObjectKind.SERVICE, namespace=namespace, name=name,
-                 uid=str(uuid.uuid4()))
+    return LBRef(
+        cluster=cluster,
+        kind=ObjectKind.SERVICE,
+        namespace=namespace,
+        name=name,
+        uid=str(uuid.uuid4()),
+    )
 
 
 def listener(protocol: str, port: int, node_port: int, check: HealthCheck = KUBE_PROXY) -> Listener:
-    return Listener(name=f"{protocol.lower()}-{port}", protocol=Protocol(protocol), port=port,
-                    node_port=node_port, health_check=check)
+    return Listener(
+        name=f"{protocol.lower()}-{port}",
+        protocol=Protocol(protocol),
+        port=port,
+        node_port=node_port,
+        health_check=check,
+    )
 
 
-def spec(lb_ref: LBRef, backends: list[Backend] | tuple[Backend, ...], *,
-         ports: tuple[tuple[str, int, int], ...] = (("TCP", 80, 30080),),
-         check: HealthCheck = KUBE_PROXY, **kwargs: Any) -> LoadBalancerSpec:
+def spec(
+    lb_ref: LBRef,
+    backends: list[Backend] | tuple[Backend, ...],
+    *,
+    ports: tuple[tuple[str, int, int], ...] = (("TCP", 80, 30080),),
+    check: HealthCheck = KUBE_PROXY,
+    **kwargs: Any,
+) -> LoadBalancerSpec:
     return LoadBalancerSpec(
         ref=lb_ref,
         listeners=tuple(listener(p, port, np, check) for p, port, np in ports),
@@ -89,7 +104,9 @@ def spec(lb_ref: LBRef, backends: list[Backend] | tuple[Backend, ...], *,
     )
 
 
-def local_spec(lb_ref: LBRef, backends: list[Backend], hc_node_port: int = 32000) -> LoadBalancerSpec:
+def local_spec(
+    lb_ref: LBRef, backends: list[Backend], hc_node_port: int = 32000
+) -> LoadBalancerSpec:
     check = HealthCheck(protocol=HealthCheckProtocol.HTTP, port=hc_node_port, path="/healthz")
     return spec(lb_ref, backends, check=check, traffic_policy=TrafficPolicy.LOCAL)
 

@@ -21,7 +21,8 @@ def members(fake: FakeGCE) -> list[list[str]]:
 
 
 def test_node_add_and_remove_is_one_call_per_zone(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     """node-i lives in zone i % 3: going from 1 node to 6 adds 1, 2 and 2 instances in
     one addInstances per zone; going back removes them in one removeInstances per zone."""
     lb_ref = ref()
@@ -43,7 +44,8 @@ def test_node_add_and_remove_is_one_call_per_zone(
 
 
 def test_a_node_change_on_many_services_syncs_the_groups_once(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     services = [spec(ref(f"svc-{i}"), nodes[:3]) for i in range(8)]
     for s in services:
         provider.ensure(s)
@@ -60,7 +62,8 @@ def test_a_node_change_on_many_services_syncs_the_groups_once(
 
 
 def test_membership_drift_is_repaired_on_the_next_resync(
-        fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]) -> None:
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
     provider = make_provider(instanceGroupCacheSeconds=0)
     lb_ref = ref()
     provider.ensure(spec(lb_ref, nodes[:3]))
@@ -75,7 +78,8 @@ def test_membership_drift_is_repaired_on_the_next_resync(
 
 
 def test_nodes_without_a_gce_provider_id_are_not_backends(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     stranger = Backend(node_name="kind-node", address="10.0.0.9", provider_id="kind://x/y/z")
     status = provider.ensure(spec(ref(), [nodes[0], stranger]))
     assert status.backends_total == 1

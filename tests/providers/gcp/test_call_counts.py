@@ -21,24 +21,35 @@ TWO_PORTS = (("TCP", 80, 30080), ("TCP", 443, 30443))
 
 
 def _mutating(recorder: CallRecorder) -> list[str]:
-    return sorted(op.removeprefix("compute.") for (op, mutating, _), n in recorder.calls.items()
-                  if mutating for _ in range(n))
+    return sorted(
+        op.removeprefix("compute.")
+        for (op, mutating, _), n in recorder.calls.items()
+        if mutating
+        for _ in range(n)
+    )
 
 
 def test_a_two_port_service_costs_six_mutations_once_the_groups_exist(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     provider.ensure(spec(ref("first"), nodes, ports=TWO_PORTS))
     recorder.reset()
     provider.ensure(spec(ref("second"), nodes, ports=TWO_PORTS))
     assert _mutating(recorder) == [
-        "addresses.insert", "firewalls.insert", "firewalls.insert", "forwardingRules.insert",
-        "regionBackendServices.insert", "regionHealthChecks.insert"]
+        "addresses.insert",
+        "firewalls.insert",
+        "firewalls.insert",
+        "forwardingRules.insert",
+        "regionBackendServices.insert",
+        "regionHealthChecks.insert",
+    ]
     # 7 reads to check ownership and diff, 6 inserts, 6 operation waits, 1 read of the new IP
     assert sum(recorder.calls.values()) == 20
 
 
 def test_an_unchanged_resync_is_seven_reads_and_no_mutation(
-        provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     lb = spec(ref(), nodes, ports=TWO_PORTS)
     provider.ensure(lb)
     recorder.reset()
@@ -49,7 +60,8 @@ def test_an_unchanged_resync_is_seven_reads_and_no_mutation(
 
 
 def test_a_node_change_on_many_services_costs_what_it_costs_on_one(
-        make_provider: ProviderFactory, nodes: list[Backend], recorder: CallRecorder) -> None:
+    make_provider: ProviderFactory, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     # the membership cache must outlive creating the Services, however slow the machine
     provider = make_provider(instanceGroupCacheSeconds=3600)
     services = [spec(ref(f"svc-{i}"), nodes[:5], ports=TWO_PORTS) for i in range(SERVICES)]

@@ -13,12 +13,16 @@ from tests.providers.gcp.conftest import ProviderFactory, by_name, ref, spec, un
 
 
 def _resource_names(fake: FakeGCE) -> list[str]:
-    return sorted(f"{r['kind']}/{r['name']}" for r in fake.resources()
-                  if r["kind"] not in ("compute#instance", "compute#network", "compute#subnetwork"))
+    return sorted(
+        f"{r['kind']}/{r['name']}"
+        for r in fake.resources()
+        if r["kind"] not in ("compute#instance", "compute#network", "compute#subnetwork")
+    )
 
 
 def test_rate_limited_calls_are_retried_and_the_load_balancer_converges(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     fake.faults.rate_limit("*.insert", times=3)
     fake.faults.rate_limit("*.get", times=2)
     lb_ref = ref()
@@ -30,7 +34,8 @@ def test_rate_limited_calls_are_retried_and_the_load_balancer_converges(
 
 
 def test_server_errors_that_outlast_the_retries_are_a_retryable_cloud_error(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     fault = fake.faults.server_error("forwardingRules.insert", status=503, times=None)
     lb_ref = ref()
     with pytest.raises(CloudError) as caught:
@@ -43,7 +48,8 @@ def test_server_errors_that_outlast_the_retries_are_a_retryable_cloud_error(
 
 
 def test_a_slow_operation_requeues_instead_of_blocking_and_the_next_call_finishes(
-        fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]) -> None:
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
     provider = make_provider(operationDeadlineSeconds=0.3)
     lb_ref = ref()
     fake.operations.hold()
@@ -59,7 +65,8 @@ def test_a_slow_operation_requeues_instead_of_blocking_and_the_next_call_finishe
 
 
 def test_quota_exceeded_is_a_user_error_with_gces_message(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     fake.quotas["forwardingRules"] = 0
     with pytest.raises(CloudError, match="Quota 'FORWARDING_RULES' exceeded") as caught:
         provider.ensure(spec(ref(), nodes))
@@ -67,7 +74,8 @@ def test_quota_exceeded_is_a_user_error_with_gces_message(
 
 
 def test_a_stale_fingerprint_requeues_and_the_retry_converges(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     lb_ref = ref()
     provider.ensure(spec(lb_ref, nodes[:1]))
     fake.faults.error("regionBackendServices.update", status=412, reason="conditionNotMet")
@@ -79,7 +87,8 @@ def test_a_stale_fingerprint_requeues_and_the_retry_converges(
 
 
 def test_an_interrupted_create_is_adopted_not_duplicated(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     """A create that failed half-way (here: the backend service) leaves the address and
     health check; the next ensure reuses them."""
     fake.faults.error("regionBackendServices.insert", status=400, reason="invalid")

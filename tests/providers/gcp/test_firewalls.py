@@ -11,7 +11,8 @@ from tests.providers.gcp.conftest import ProviderFactory, by_name, ref, spec
 
 
 def test_changed_source_ranges_update_the_firewall_not_recreate_it(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     lb_ref = ref()
     provider.ensure(spec(lb_ref, nodes))
     name = naming.firewall_name(lb_ref)
@@ -27,13 +28,15 @@ def test_changed_source_ranges_update_the_firewall_not_recreate_it(
 
 
 def test_a_firewall_edited_behind_our_back_is_put_back(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
     lb_ref = ref()
     provider.ensure(spec(lb_ref, nodes, source_ranges=("10.0.0.0/8",)))
     name = naming.firewall_name(lb_ref)
     with fake.store.cond:
         fake.store.get(f"projects/{fake.project}/global/firewalls/{name}")["sourceRanges"] = [
-            "0.0.0.0/0"]
+            "0.0.0.0/0"
+        ]
     changes = provider.plan(spec(lb_ref, nodes, source_ranges=("10.0.0.0/8",)))
     assert [(c.action, c.resource, c.name) for c in changes] == [("update", "firewall", name)]
     provider.ensure(spec(lb_ref, nodes, source_ranges=("10.0.0.0/8",)))
@@ -41,7 +44,8 @@ def test_a_firewall_edited_behind_our_back_is_put_back(
 
 
 def test_service_accounts_target_the_nodes_when_configured(
-        fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]) -> None:
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
     provider = make_provider(nodeTargetTags=[], nodeServiceAccounts=["nodes@p.iam.example"])
     lb_ref = ref()
     provider.ensure(spec(lb_ref, nodes))
@@ -51,8 +55,11 @@ def test_service_accounts_target_the_nodes_when_configured(
 
 
 def test_without_tags_or_accounts_the_rules_cover_the_network(
-        fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]) -> None:
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
     provider = make_provider(nodeTargetTags=[])
     provider.ensure(spec(ref(), nodes))
-    assert all("targetTags" not in r and "targetServiceAccounts" not in r
-               for r in fake.resources("firewalls"))
+    assert all(
+        "targetTags" not in r and "targetServiceAccounts" not in r
+        for r in fake.resources("firewalls")
+    )

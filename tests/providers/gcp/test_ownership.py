@@ -14,7 +14,8 @@ from tests.providers.gcp.conftest import ProviderFactory, ref, spec
 
 
 def test_a_look_alike_of_another_cluster_is_refused_before_any_mutation(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
     lb_ref = ref()
     plant_foreign(fake, lb_ref)
     before = fake.snapshot()
@@ -30,7 +31,8 @@ def test_a_look_alike_of_another_cluster_is_refused_before_any_mutation(
 
 
 def test_two_clusters_share_a_project_without_touching_each_other(
-        fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]) -> None:
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
     blue, green = make_provider("blue"), make_provider("green")
     blue_ref, green_ref = ref(cluster="blue"), ref(cluster="green")
     blue.ensure(spec(blue_ref, nodes))
@@ -39,16 +41,24 @@ def test_two_clusters_share_a_project_without_touching_each_other(
     assert naming.instance_group_name("blue") != naming.instance_group_name("green")
     green_before = {r["name"]: r for r in fake.resources() if "green" in r.get("description", "")}
     blue.delete(blue_ref)
-    assert {r["name"]: r for r in fake.resources() if "green" in r.get("description", "")} == \
-        green_before
+    assert {
+        r["name"]: r for r in fake.resources() if "green" in r.get("description", "")
+    } == green_before
     assert green.plan(spec(green_ref, nodes[:2])) == []
 
 
 def test_an_instance_group_with_our_name_but_not_ours_is_refused(
-        fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder) -> None:
-    fake.create("instanceGroups", "us-central1-a", {
-        "name": naming.instance_group_name("test-cluster"), "description": "hand-made",
-        "network": f"projects/{fake.project}/global/networks/default"})
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend], recorder: CallRecorder
+) -> None:
+    fake.create(
+        "instanceGroups",
+        "us-central1-a",
+        {
+            "name": naming.instance_group_name("test-cluster"),
+            "description": "hand-made",
+            "network": f"projects/{fake.project}/global/networks/default",
+        },
+    )
     before = fake.snapshot()
     with pytest.raises(OwnershipError, match="instance group"):
         provider.ensure(spec(ref(), nodes))
