@@ -42,14 +42,16 @@ HC_UNHEALTHY = PREFIX + "healthcheck-unhealthy-threshold"
 HC_SUCCESS_CODES = PREFIX + "healthcheck-success-codes"
 
 # target group attributes a user may set; the rest are ours or meaningless for NLB
-ALLOWED_TARGET_GROUP_ATTRIBUTES = frozenset({
-    "deregistration_delay.timeout_seconds",
-    "deregistration_delay.connection_termination.enabled",
-    "preserve_client_ip.enabled",
-    "stickiness.enabled",
-    "stickiness.type",
-    "target_health_state.unhealthy.connection_termination.enabled",
-})
+ALLOWED_TARGET_GROUP_ATTRIBUTES = frozenset(
+    {
+        "deregistration_delay.timeout_seconds",
+        "deregistration_delay.connection_termination.enabled",
+        "preserve_client_ip.enabled",
+        "stickiness.enabled",
+        "stickiness.type",
+        "target_health_state.unhealthy.connection_termination.enabled",
+    }
+)
 
 _ALLOCATION = re.compile(r"^eipalloc-[0-9a-f]+$")
 _SUBNET_REF = re.compile(r"^[A-Za-z0-9._:/@+=\- ]{1,255}$")
@@ -92,35 +94,45 @@ def parse(options: Iterable[tuple[str, str]]) -> NLBOptions:
     ann = {k: v.strip() for k, v in options}
     _check_type(ann)
     if SSL_CERT in ann:
-        raise InvalidSpecError(f"{SSL_CERT}: TLS listeners are not supported by cloud-lb's "
-                               "NLBs; terminate TLS in the pods or use an Ingress", field=SSL_CERT)
+        raise InvalidSpecError(
+            f"{SSL_CERT}: TLS listeners are not supported by cloud-lb's "
+            "NLBs; terminate TLS in the pods or use an Ingress",
+            field=SSL_CERT,
+        )
     scheme = _scheme(ann)
     eips = _list(ann, EIP_ALLOCATIONS)
     for alloc in eips:
         if not _ALLOCATION.match(alloc):
-            raise InvalidSpecError(f"{EIP_ALLOCATIONS}: {alloc!r} is not an allocation ID "
-                                   "(eipalloc-...)", field=EIP_ALLOCATIONS)
+            raise InvalidSpecError(
+                f"{EIP_ALLOCATIONS}: {alloc!r} is not an allocation ID (eipalloc-...)",
+                field=EIP_ALLOCATIONS,
+            )
     private = _list(ann, PRIVATE_IPV4)
     for address in private:
         try:
             ipaddress.IPv4Address(address)
         except ValueError:
-            raise InvalidSpecError(f"{PRIVATE_IPV4}: {address!r} is not an IPv4 address",
-                                   field=PRIVATE_IPV4) from None
+            raise InvalidSpecError(
+                f"{PRIVATE_IPV4}: {address!r} is not an IPv4 address", field=PRIVATE_IPV4
+            ) from None
     subnets = _list(ann, SUBNETS)
     for subnet in subnets:
         if not _SUBNET_REF.match(subnet):
-            raise InvalidSpecError(f"{SUBNETS}: {subnet!r} is not a subnet ID or name",
-                                   field=SUBNETS)
+            raise InvalidSpecError(
+                f"{SUBNETS}: {subnet!r} is not a subnet ID or name", field=SUBNETS
+            )
     _check_addresses(scheme, eips, private, subnets)
     proxy = ann.get(PROXY_PROTOCOL)
     if proxy is not None and proxy != "*":
-        raise InvalidSpecError(f"{PROXY_PROTOCOL}: only \"*\" (all ports) is supported, "
-                               f"got {proxy!r}", field=PROXY_PROTOCOL)
+        raise InvalidSpecError(
+            f'{PROXY_PROTOCOL}: only "*" (all ports) is supported, got {proxy!r}',
+            field=PROXY_PROTOCOL,
+        )
     ip_type = ann.get(IP_ADDRESS_TYPE)
     if ip_type is not None and ip_type not in ("ipv4", "dualstack"):
-        raise InvalidSpecError(f"{IP_ADDRESS_TYPE}: must be ipv4 or dualstack, got {ip_type!r}",
-                               field=IP_ADDRESS_TYPE)
+        raise InvalidSpecError(
+            f"{IP_ADDRESS_TYPE}: must be ipv4 or dualstack, got {ip_type!r}", field=IP_ADDRESS_TYPE
+        )
     return NLBOptions(
         scheme=scheme,
         subnets=subnets,
@@ -139,23 +151,30 @@ def parse(options: Iterable[tuple[str, str]]) -> NLBOptions:
 def _check_type(ann: dict[str, str]) -> None:
     kind = ann.get(TYPE)
     if kind not in (None, "", "nlb", "external", "nlb-ip"):
-        raise InvalidSpecError(f"{TYPE}: {kind!r} is not served by cloud-lb's AWS provider "
-                               "(use nlb, or external with nlb-target-type instance)", field=TYPE)
+        raise InvalidSpecError(
+            f"{TYPE}: {kind!r} is not served by cloud-lb's AWS provider "
+            "(use nlb, or external with nlb-target-type instance)",
+            field=TYPE,
+        )
     target = ann.get(NLB_TARGET_TYPE)
     if kind == "nlb-ip" or target == "ip":
-        raise InvalidSpecError(f"{NLB_TARGET_TYPE}: only instance targets are supported "
-                               "(nodes on their node ports)", field=NLB_TARGET_TYPE)
+        raise InvalidSpecError(
+            f"{NLB_TARGET_TYPE}: only instance targets are supported (nodes on their node ports)",
+            field=NLB_TARGET_TYPE,
+        )
     if target not in (None, "instance"):
-        raise InvalidSpecError(f"{NLB_TARGET_TYPE}: must be instance, got {target!r}",
-                               field=NLB_TARGET_TYPE)
+        raise InvalidSpecError(
+            f"{NLB_TARGET_TYPE}: must be instance, got {target!r}", field=NLB_TARGET_TYPE
+        )
 
 
 def _scheme(ann: dict[str, str]) -> str | None:
     scheme = ann.get(SCHEME)
     if scheme is not None:
         if scheme not in ("internal", "internet-facing"):
-            raise InvalidSpecError(f"{SCHEME}: must be internal or internet-facing, got {scheme!r}",
-                                   field=SCHEME)
+            raise InvalidSpecError(
+                f"{SCHEME}: must be internal or internet-facing, got {scheme!r}", field=SCHEME
+            )
         return scheme
     internal = ann.get(INTERNAL)
     if internal is None or internal == "":
@@ -165,23 +184,33 @@ def _scheme(ann: dict[str, str]) -> str | None:
     return "internet-facing" if internal.lower() == "false" else "internal"
 
 
-def _check_addresses(scheme: str | None, eips: tuple[str, ...], private: tuple[str, ...],
-                     subnets: tuple[str, ...]) -> None:
+def _check_addresses(
+    scheme: str | None, eips: tuple[str, ...], private: tuple[str, ...], subnets: tuple[str, ...]
+) -> None:
     if eips and private:
-        raise InvalidSpecError(f"{EIP_ALLOCATIONS} and {PRIVATE_IPV4} cannot be combined",
-                               field=EIP_ALLOCATIONS)
+        raise InvalidSpecError(
+            f"{EIP_ALLOCATIONS} and {PRIVATE_IPV4} cannot be combined", field=EIP_ALLOCATIONS
+        )
     if eips and scheme == "internal":
-        raise InvalidSpecError(f"{EIP_ALLOCATIONS}: Elastic IPs need an internet-facing "
-                               "load balancer", field=EIP_ALLOCATIONS)
+        raise InvalidSpecError(
+            f"{EIP_ALLOCATIONS}: Elastic IPs need an internet-facing load balancer",
+            field=EIP_ALLOCATIONS,
+        )
     if private and scheme != "internal":
-        raise InvalidSpecError(f"{PRIVATE_IPV4}: private addresses need an internal load "
-                               f"balancer ({SCHEME}: internal)", field=PRIVATE_IPV4)
+        raise InvalidSpecError(
+            f"{PRIVATE_IPV4}: private addresses need an internal load "
+            f"balancer ({SCHEME}: internal)",
+            field=PRIVATE_IPV4,
+        )
     for field, values in ((EIP_ALLOCATIONS, eips), (PRIVATE_IPV4, private)):
         if len(set(values)) != len(values):
             raise InvalidSpecError(f"{field}: duplicate value", field=field)
         if values and subnets and len(values) != len(subnets):
-            raise InvalidSpecError(f"{field}: {len(values)} values for {len(subnets)} subnets "
-                                   f"in {SUBNETS}; give one per subnet", field=field)
+            raise InvalidSpecError(
+                f"{field}: {len(values)} values for {len(subnets)} subnets "
+                f"in {SUBNETS}; give one per subnet",
+                field=field,
+            )
 
 
 def _list(ann: dict[str, str], key: str) -> tuple[str, ...]:
@@ -216,12 +245,19 @@ def _pairs(ann: dict[str, str], key: str) -> tuple[tuple[str, str], ...]:
 def _tags(ann: dict[str, str]) -> tuple[tuple[str, str], ...]:
     tags = _pairs(ann, ADDITIONAL_TAGS)
     for k, v in tags:
-        if k.lower().startswith("aws:") or k in RESERVED_TAG_KEYS or k.startswith(CLUSTER_TAG_PREFIX):
-            raise InvalidSpecError(f"{ADDITIONAL_TAGS}: tag key {k!r} is reserved",
-                                   field=ADDITIONAL_TAGS)
+        if (
+            k.lower().startswith("aws:")
+            or k in RESERVED_TAG_KEYS
+            or k.startswith(CLUSTER_TAG_PREFIX)
+        ):
+            raise InvalidSpecError(
+                f"{ADDITIONAL_TAGS}: tag key {k!r} is reserved", field=ADDITIONAL_TAGS
+            )
         if not _TAG_KEY.match(k) or not _TAG_VALUE.match(v):
-            raise InvalidSpecError(f"{ADDITIONAL_TAGS}: tag {k!r} has characters or a length "
-                                   "AWS rejects", field=ADDITIONAL_TAGS)
+            raise InvalidSpecError(
+                f"{ADDITIONAL_TAGS}: tag {k!r} has characters or a length AWS rejects",
+                field=ADDITIONAL_TAGS,
+            )
     if len(tags) > 20:
         raise InvalidSpecError(f"{ADDITIONAL_TAGS}: at most 20 tags", field=ADDITIONAL_TAGS)
     return tags
@@ -232,8 +268,10 @@ def _target_group_attributes(ann: dict[str, str]) -> tuple[tuple[str, str], ...]
     for k, _ in attrs:
         if k not in ALLOWED_TARGET_GROUP_ATTRIBUTES:
             allowed = ", ".join(sorted(ALLOWED_TARGET_GROUP_ATTRIBUTES))
-            raise InvalidSpecError(f"{TARGET_GROUP_ATTRIBUTES}: {k!r} is not supported "
-                                   f"(supported: {allowed})", field=TARGET_GROUP_ATTRIBUTES)
+            raise InvalidSpecError(
+                f"{TARGET_GROUP_ATTRIBUTES}: {k!r} is not supported (supported: {allowed})",
+                field=TARGET_GROUP_ATTRIBUTES,
+            )
     return attrs
 
 
@@ -264,8 +302,9 @@ def _health_check(ann: dict[str, str]) -> HealthCheckOverrides:
         raise InvalidSpecError(f"{HC_PATH}: must start with '/'", field=HC_PATH)
     codes = ann.get(HC_SUCCESS_CODES)
     if codes is not None and not _SUCCESS_CODES.match(codes):
-        raise InvalidSpecError(f"{HC_SUCCESS_CODES}: must look like 200, 200-399 or 200,204",
-                               field=HC_SUCCESS_CODES)
+        raise InvalidSpecError(
+            f"{HC_SUCCESS_CODES}: must look like 200, 200-399 or 200,204", field=HC_SUCCESS_CODES
+        )
     interval = _int(ann, HC_INTERVAL, 5, 300)
     timeout = _int(ann, HC_TIMEOUT, 2, 120)
     if interval is not None and timeout is not None and timeout >= interval:

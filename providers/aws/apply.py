@@ -64,7 +64,9 @@ class Applier:
             if attrs:
                 self._set_tg_attributes(arns[tg.name], attrs)
         for old, new in tgs.modify_health:
-            self._aws.call("elbv2", "modify_target_group", TargetGroupArn=old.arn, **new.health.to_params())
+            self._aws.call(
+                "elbv2", "modify_target_group", TargetGroupArn=old.arn, **new.health.to_params()
+            )
         for old, attrs in tgs.modify_attributes:
             self._set_tg_attributes(old.arn, attrs)
         for old, tags in tgs.add_tags:
@@ -73,15 +75,27 @@ class Applier:
         for listener in diff.listeners.delete:
             self._aws.call("elbv2", "delete_listener", ListenerArn=listener.arn)
         for li in diff.listeners.create:
-            self._aws.call("elbv2", "create_listener", LoadBalancerArn=arn, Protocol=li.protocol,
-                           Port=li.port, Tags=tags_list(ownership_tags(self._ref)),
-                           DefaultActions=[{"Type": "forward", "TargetGroupArn": arns[li.target_group]}])
+            self._aws.call(
+                "elbv2",
+                "create_listener",
+                LoadBalancerArn=arn,
+                Protocol=li.protocol,
+                Port=li.port,
+                Tags=tags_list(ownership_tags(self._ref)),
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": arns[li.target_group]}],
+            )
         for old_li, li in diff.listeners.modify:
-            self._aws.call("elbv2", "modify_listener", ListenerArn=old_li.arn,
-                           DefaultActions=[{"Type": "forward", "TargetGroupArn": arns[li.target_group]}])
+            self._aws.call(
+                "elbv2",
+                "modify_listener",
+                ListenerArn=old_li.arn,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": arns[li.target_group]}],
+            )
 
         for change in diff.targets:
-            self.targets(arns[change.target_group], register=change.register, deregister=change.deregister)
+            self.targets(
+                arns[change.target_group], register=change.register, deregister=change.deregister
+            )
 
         for tg in tgs.delete:
             self.delete_target_group(tg.arn, tg.name)
@@ -93,8 +107,9 @@ class Applier:
 
     # -- load balancer ---------------------------------------------------------------
 
-    def _load_balancer(self, desired: Desired, observed: Observed, diff: Diff,
-                       groups: Sequence[str]) -> tuple[str, str]:
+    def _load_balancer(
+        self, desired: Desired, observed: Observed, diff: Diff, groups: Sequence[str]
+    ) -> tuple[str, str]:
         lb = diff.lb
         want = desired.lb
         if lb.recreate_reason and observed.lb is not None:
@@ -106,26 +121,46 @@ class Applier:
             assert observed.lb is not None
             arn, dns = observed.lb.arn, observed.lb.dns_name
             if lb.set_security_groups is not None:
-                self._aws.call("elbv2", "set_security_groups", LoadBalancerArn=arn, SecurityGroups=list(groups))
+                self._aws.call(
+                    "elbv2", "set_security_groups", LoadBalancerArn=arn, SecurityGroups=list(groups)
+                )
             if lb.set_ip_address_type:
-                self._aws.call("elbv2", "set_ip_address_type", LoadBalancerArn=arn,
-                               IpAddressType=lb.set_ip_address_type)
+                self._aws.call(
+                    "elbv2",
+                    "set_ip_address_type",
+                    LoadBalancerArn=arn,
+                    IpAddressType=lb.set_ip_address_type,
+                )
             if lb.set_subnets is not None:
-                self._aws.call("elbv2", "set_subnets", LoadBalancerArn=arn,
-                               SubnetMappings=[m.to_params() for m in lb.set_subnets])
+                self._aws.call(
+                    "elbv2",
+                    "set_subnets",
+                    LoadBalancerArn=arn,
+                    SubnetMappings=[m.to_params() for m in lb.set_subnets],
+                )
             if lb.add_tags:
-                self._aws.call("elbv2", "add_tags", ResourceArns=[arn], Tags=tags_list(dict(lb.add_tags)))
+                self._aws.call(
+                    "elbv2", "add_tags", ResourceArns=[arn], Tags=tags_list(dict(lb.add_tags))
+                )
         if lb.attributes:
-            self._aws.call("elbv2", "modify_load_balancer_attributes", LoadBalancerArn=arn,
-                           Attributes=[{"Key": k, "Value": v} for k, v in lb.attributes])
+            self._aws.call(
+                "elbv2",
+                "modify_load_balancer_attributes",
+                LoadBalancerArn=arn,
+                Attributes=[{"Key": k, "Value": v} for k, v in lb.attributes],
+            )
         return arn, dns
 
     def _create_load_balancer(self, desired: Desired, groups: Sequence[str]) -> tuple[str, str]:
         want = desired.lb
-        params = dict(Name=want.name, Type="network", Scheme=want.scheme,
-                      IpAddressType=want.ip_address_type,
-                      SubnetMappings=[m.to_params() for m in want.subnets],
-                      Tags=tags_list(dict(want.tags)))
+        params = dict(
+            Name=want.name,
+            Type="network",
+            Scheme=want.scheme,
+            IpAddressType=want.ip_address_type,
+            SubnetMappings=[m.to_params() for m in want.subnets],
+            Tags=tags_list(dict(want.tags)),
+        )
         if groups:
             params["SecurityGroups"] = list(groups)
         try:
@@ -138,8 +173,12 @@ class Applier:
             if found is None:
                 raise
             return found.arn, found.dns_name
-        log.info("event=nlb_created name=%s arn=%s scheme=%s", want.name,
-                 created["LoadBalancerArn"], want.scheme)
+        log.info(
+            "event=nlb_created name=%s arn=%s scheme=%s",
+            want.name,
+            created["LoadBalancerArn"],
+            want.scheme,
+        )
         return created["LoadBalancerArn"], created.get("DNSName", "")
 
     # -- target groups -----------------------------------------------------------------
@@ -147,9 +186,16 @@ class Applier:
     def _create_target_group(self, tg: DesiredTargetGroup) -> str:
         try:
             created = self._aws.call(
-                "elbv2", "create_target_group", Name=tg.name, Protocol=tg.protocol, Port=tg.port,
-                VpcId=self._vpc_id, TargetType="instance", Tags=tags_list(dict(tg.tags)),
-                **tg.health.to_params())
+                "elbv2",
+                "create_target_group",
+                Name=tg.name,
+                Protocol=tg.protocol,
+                Port=tg.port,
+                VpcId=self._vpc_id,
+                TargetType="instance",
+                Tags=tags_list(dict(tg.tags)),
+                **tg.health.to_params(),
+            )
             return str(created["TargetGroups"][0]["TargetGroupArn"])
         except AWSCallError as exc:
             if exc.code != "DuplicateTargetGroupName":
@@ -160,17 +206,29 @@ class Applier:
             return str(adopted[0][0]["TargetGroupArn"])
 
     def _set_tg_attributes(self, arn: str, attrs: Sequence[tuple[str, str]]) -> None:
-        self._aws.call("elbv2", "modify_target_group_attributes", TargetGroupArn=arn,
-                       Attributes=[{"Key": k, "Value": v} for k, v in attrs])
+        self._aws.call(
+            "elbv2",
+            "modify_target_group_attributes",
+            TargetGroupArn=arn,
+            Attributes=[{"Key": k, "Value": v} for k, v in attrs],
+        )
 
     def targets(self, arn: str, *, register: Sequence[str], deregister: Sequence[str]) -> None:
         if register:
-            self._aws.call("elbv2", "register_targets", TargetGroupArn=arn,
-                           Targets=[{"Id": i} for i in register])
+            self._aws.call(
+                "elbv2",
+                "register_targets",
+                TargetGroupArn=arn,
+                Targets=[{"Id": i} for i in register],
+            )
         if deregister:
             try:
-                self._aws.call("elbv2", "deregister_targets", TargetGroupArn=arn,
-                               Targets=[{"Id": i} for i in deregister])
+                self._aws.call(
+                    "elbv2",
+                    "deregister_targets",
+                    TargetGroupArn=arn,
+                    Targets=[{"Id": i} for i in deregister],
+                )
             except AWSCallError as exc:
                 if exc.code != "InvalidTarget":  # already gone (terminated instance)
                     raise
@@ -182,7 +240,9 @@ class Applier:
             if exc.code == "TargetGroupNotFound":
                 return
             if exc.code == "ResourceInUse":
-                raise PendingError(f"target group {name} is still in use; retrying", retry_after=5) from exc
+                raise PendingError(
+                    f"target group {name} is still in use; retrying", retry_after=5
+                ) from exc
             raise
 
     # -- security groups ---------------------------------------------------------------
@@ -190,9 +250,15 @@ class Applier:
     def _create_security_group(self, sg: DesiredSecurityGroup, *, shared: bool) -> str:
         try:
             created = self._aws.call(
-                "ec2", "create_security_group", GroupName=sg.name, Description=sg.description,
+                "ec2",
+                "create_security_group",
+                GroupName=sg.name,
+                Description=sg.description,
                 VpcId=self._vpc_id,
-                TagSpecifications=[{"ResourceType": "security-group", "Tags": tags_list(dict(sg.tags))}])
+                TagSpecifications=[
+                    {"ResourceType": "security-group", "Tags": tags_list(dict(sg.tags))}
+                ],
+            )
             log.info("event=sg_created name=%s id=%s", sg.name, created["GroupId"])
             return str(created["GroupId"])
         except AWSCallError as exc:
@@ -202,18 +268,29 @@ class Applier:
             # shared group): adopt it if its tags say it is ours
             found = self._observer.security_group_by_name(sg.name)
             tags = tags_dict(found.get("Tags")) if found else {}
-            ours = is_backend_group(tags, self._ref.cluster) if shared else is_owned(tags, self._ref)
+            ours = (
+                is_backend_group(tags, self._ref.cluster) if shared else is_owned(tags, self._ref)
+            )
             if found is None or not ours:
-                raise OwnershipError(f"security group {sg.name} exists but is not tagged as "
-                                     f"cloud-lb's; not touching it") from exc
+                raise OwnershipError(
+                    f"security group {sg.name} exists but is not tagged as "
+                    f"cloud-lb's; not touching it"
+                ) from exc
             return str(found["GroupId"])
 
     def authorize(self, rules: Sequence[Rule]) -> None:
-        tags = [{"ResourceType": "security-group-rule", "Tags": tags_list(ownership_tags(self._ref))}]
+        tags = [
+            {"ResourceType": "security-group-rule", "Tags": tags_list(ownership_tags(self._ref))}
+        ]
         for group_id, group_rules in _by_group(rules).items():
             try:
-                self._aws.call("ec2", "authorize_security_group_ingress", GroupId=group_id,
-                               IpPermissions=[to_permission(r) for r in group_rules], TagSpecifications=tags)
+                self._aws.call(
+                    "ec2",
+                    "authorize_security_group_ingress",
+                    GroupId=group_id,
+                    IpPermissions=[to_permission(r) for r in group_rules],
+                    TagSpecifications=tags,
+                )
             except AWSCallError as exc:
                 if exc.code != "InvalidPermission.Duplicate":
                     raise
@@ -226,8 +303,12 @@ class Applier:
     def revoke(self, rules: Sequence[Rule]) -> None:
         for group_id, group_rules in _by_group(rules).items():
             try:
-                self._aws.call("ec2", "revoke_security_group_ingress", GroupId=group_id,
-                               IpPermissions=[to_permission(r) for r in group_rules])
+                self._aws.call(
+                    "ec2",
+                    "revoke_security_group_ingress",
+                    GroupId=group_id,
+                    IpPermissions=[to_permission(r) for r in group_rules],
+                )
             except AWSCallError as exc:
                 if exc.code not in ("InvalidPermission.NotFound", "InvalidGroup.NotFound"):
                     raise
@@ -240,8 +321,9 @@ class Applier:
                 return
             if exc.code == "DependencyViolation":
                 # the NLB's network interfaces go away a little after the NLB
-                raise PendingError(f"security group {group_id} is still in use; retrying",
-                                   retry_after=10) from exc
+                raise PendingError(
+                    f"security group {group_id} is still in use; retrying", retry_after=10
+                ) from exc
             raise
 
 

@@ -17,10 +17,21 @@ from cloud_lb.model import LBRef
 from cloud_lb.provider import OwnershipError
 from providers.aws.apply import Applier
 from providers.aws.clients import AWSClients
-from providers.aws.naming import (OWNED, UID_TAG, backend_security_group_name, cluster_tag,
-                                  is_backend_group, is_owned, is_target_group_of, load_balancer_name,
-                                  ref_from_tags, rule_description, security_group_name,
-                                  shared_rule_description, tags_dict)
+from providers.aws.naming import (
+    OWNED,
+    UID_TAG,
+    backend_security_group_name,
+    cluster_tag,
+    is_backend_group,
+    is_owned,
+    is_target_group_of,
+    load_balancer_name,
+    ref_from_tags,
+    rule_description,
+    security_group_name,
+    shared_rule_description,
+    tags_dict,
+)
 from providers.aws.observe import Observer
 from providers.aws.security_groups import from_group
 
@@ -45,8 +56,12 @@ def delete(clients: AWSClients, observer: Observer, ref: LBRef, *, vpc_id: str) 
         log.info("event=nlb_deleted name=%s arn=%s", name, lb.arn)
 
     # target groups left behind by an interrupted ensure: recognised by name, owned by tag
-    candidates = [g for g in clients.pages("elbv2", "describe_target_groups", "TargetGroups")
-                  if is_target_group_of(g["TargetGroupName"], ref) and g["TargetGroupArn"] not in target_groups]
+    candidates = [
+        g
+        for g in clients.pages("elbv2", "describe_target_groups", "TargetGroups")
+        if is_target_group_of(g["TargetGroupName"], ref)
+        and g["TargetGroupArn"] not in target_groups
+    ]
     if candidates:
         orphan_tags = observer.tags([g["TargetGroupArn"] for g in candidates])
         for group in candidates:
@@ -56,46 +71,81 @@ def delete(clients: AWSClients, observer: Observer, ref: LBRef, *, vpc_id: str) 
         applier.delete_target_group(arn, tg_name)
 
     sg_name = security_group_name(ref)
-    vpc_groups = clients.pages("ec2", "describe_security_groups", "SecurityGroups",
-                               Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    vpc_groups = clients.pages(
+        "ec2",
+        "describe_security_groups",
+        "SecurityGroups",
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+    )
     frontend = next((g for g in vpc_groups if g["GroupName"] == sg_name), None)
     if frontend is not None and not is_owned(tags_dict(frontend.get("Tags")), ref):
         log.warning("event=sg_not_owned name=%s id=%s", sg_name, frontend["GroupId"])
         frontend = None
     ours = rule_description(ref)
-    stale = [rule for g in vpc_groups if frontend is None or g["GroupId"] != frontend["GroupId"]
-             for rule in from_group(g) if rule.description == ours]
+    stale = [
+        rule
+        for g in vpc_groups
+        if frontend is None or g["GroupId"] != frontend["GroupId"]
+        for rule in from_group(g)
+        if rule.description == ours
+    ]
     applier.revoke(stale)
     if frontend is not None:
         applier.delete_security_group(frontend["GroupId"])
     if not _cluster_has_other_nlbs(clients, observer, ref.cluster):
         _remove_cluster_shared(applier, vpc_groups, ref.cluster)
-    log.info("event=nlb_cleanup_done name=%s target_groups=%d rules=%d", name, len(target_groups), len(stale))
+    log.info(
+        "event=nlb_cleanup_done name=%s target_groups=%d rules=%d",
+        name,
+        len(target_groups),
+        len(stale),
+    )
 
 
 def _cluster_has_other_nlbs(clients: AWSClients, observer: Observer, cluster: str) -> bool:
     """Whether any NLB of this cluster is left (ours is deleted by now)."""
-    arns = [lb["LoadBalancerArn"] for lb in clients.pages("elbv2", "describe_load_balancers", "LoadBalancers")
-            if lb["LoadBalancerName"].startswith("k8s-")]
+    arns = [
+        lb["LoadBalancerArn"]
+        for lb in clients.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+        if lb["LoadBalancerName"].startswith("k8s-")
+    ]
     return any(ref_from_tags(tags, cluster) is not None for tags in observer.tags(arns).values())
 
 
 def _remove_cluster_shared(applier: Applier, vpc_groups: list[dict], cluster: str) -> None:  # type: ignore[type-arg]
     """The cluster's last NLB is gone: its shared rules and backend group go too."""
     shared = shared_rule_description(cluster)
-    backend = next((g for g in vpc_groups if g["GroupName"] == backend_security_group_name(cluster)
-                    and is_backend_group(tags_dict(g.get("Tags")), cluster)), None)
-    rules = [rule for g in vpc_groups if backend is None or g["GroupId"] != backend["GroupId"]
-             for rule in from_group(g) if rule.description == shared]
+    backend = next(
+        (
+            g
+            for g in vpc_groups
+            if g["GroupName"] == backend_security_group_name(cluster)
+            and is_backend_group(tags_dict(g.get("Tags")), cluster)
+        ),
+        None,
+    )
+    rules = [
+        rule
+        for g in vpc_groups
+        if backend is None or g["GroupId"] != backend["GroupId"]
+        for rule in from_group(g)
+        if rule.description == shared
+    ]
     applier.revoke(rules)
     if backend is not None:
         applier.delete_security_group(backend["GroupId"])
     if rules or backend is not None:
-        log.info("event=cluster_shared_removed cluster=%s rules=%d backend_group=%s", cluster,
-                 len(rules), backend["GroupId"] if backend else "")
+        log.info(
+            "event=cluster_shared_removed cluster=%s rules=%d backend_group=%s",
+            cluster,
+            len(rules),
+            backend["GroupId"] if backend else "",
+        )
 
 
-def list_owned(clients: AWSClients, observer: Observer, cluster: str, *, vpc_id: str) -> list[LBRef]:
+def list_owned(
+    clients: AWSClients, observer: Observer, cluster: str, *, vpc_id: str
+) -> list[LBRef]:
     """Every NLB (and NLB security group) tagged as this cluster's."""
     refs: set[LBRef] = set()
     lbs = clients.pages("elbv2", "describe_load_balancers", "LoadBalancers")
@@ -105,10 +155,16 @@ def list_owned(clients: AWSClients, observer: Observer, cluster: str, *, vpc_id:
         if ref is not None:
             refs.add(ref)
     # a security group without its NLB (interrupted create, then the Service went away)
-    groups = clients.pages("ec2", "describe_security_groups", "SecurityGroups", Filters=[
-        {"Name": "vpc-id", "Values": [vpc_id]},
-        {"Name": f"tag:{cluster_tag(cluster)}", "Values": [OWNED]},
-        {"Name": "tag-key", "Values": [UID_TAG]}])
+    groups = clients.pages(
+        "ec2",
+        "describe_security_groups",
+        "SecurityGroups",
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": f"tag:{cluster_tag(cluster)}", "Values": [OWNED]},
+            {"Name": "tag-key", "Values": [UID_TAG]},
+        ],
+    )
     for group in groups:
         ref = ref_from_tags(tags_dict(group.get("Tags")), cluster)
         if ref is not None:

@@ -33,13 +33,29 @@ from providers.aws.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-    "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
-    "SlowDown", "EC2ThrottledException", "PriorRequestNotComplete",
-})
-SERVER_ERROR_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable",
-                                "Unavailable", "InternalServiceError"})
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+    }
+)
+SERVER_ERROR_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+        "InternalServiceError",
+    }
+)
 READ_PREFIXES = ("Describe", "Get", "List")
 # how each service pages: (request token, response token)
 _PAGING = {"ec2": ("NextToken", "NextToken"), "elbv2": ("Marker", "NextMarker")}
@@ -60,8 +76,13 @@ def is_mutating(api_name: str) -> bool:
 class AWSClients:
     """The EC2 and ELBv2 clients of one provider, with limits, retries and recording."""
 
-    def __init__(self, config: AWSConfig, recorder: CallRecorder, *,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: AWSConfig,
+        recorder: CallRecorder,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._recorder = recorder
         self._sleep = sleep
         self._retry = config.retry
@@ -114,25 +135,42 @@ class AWSClients:
                 error = exc.response.get("Error", {})
                 code = str(error.get("Code", "Unknown"))
                 status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-                self._recorder.record(operation, mutating=mutating, result=code,
-                                      seconds=time.monotonic() - started)
+                self._recorder.record(
+                    operation, mutating=mutating, result=code, seconds=time.monotonic() - started
+                )
                 retryable = code in THROTTLING_CODES or code in SERVER_ERROR_CODES or status >= 500
-                raise AWSCallError(f"{operation} failed: {code}: {error.get('Message', '')}",
-                                   operation=operation, code=code, retryable=retryable) from exc
+                raise AWSCallError(
+                    f"{operation} failed: {code}: {error.get('Message', '')}",
+                    operation=operation,
+                    code=code,
+                    retryable=retryable,
+                ) from exc
             except BotoCoreError as exc:
                 # connection reset, timeout, endpoint unreachable: worth retrying
-                self._recorder.record(operation, mutating=mutating, result=type(exc).__name__,
-                                      seconds=time.monotonic() - started)
-                raise AWSCallError(f"{operation} failed: {exc}", operation=operation,
-                                   code=type(exc).__name__, retryable=True) from exc
-            self._recorder.record(operation, mutating=mutating, result="ok",
-                                  seconds=time.monotonic() - started)
+                self._recorder.record(
+                    operation,
+                    mutating=mutating,
+                    result=type(exc).__name__,
+                    seconds=time.monotonic() - started,
+                )
+                raise AWSCallError(
+                    f"{operation} failed: {exc}",
+                    operation=operation,
+                    code=type(exc).__name__,
+                    retryable=True,
+                ) from exc
+            self._recorder.record(
+                operation, mutating=mutating, result="ok", seconds=time.monotonic() - started
+            )
             return response
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda e: isinstance(e, AWSCallError) and e.retryable),
-            wait=tenacity.wait_exponential(multiplier=self._retry.initial_delay_seconds,
-                                           max=self._retry.max_delay_seconds)
+            retry=tenacity.retry_if_exception(
+                lambda e: isinstance(e, AWSCallError) and e.retryable
+            ),
+            wait=tenacity.wait_exponential(
+                multiplier=self._retry.initial_delay_seconds, max=self._retry.max_delay_seconds
+            )
             + tenacity.wait_random(0, self._retry.initial_delay_seconds),
             stop=tenacity.stop_after_attempt(self._retry.attempts),
             sleep=self._sleep,
@@ -181,6 +219,10 @@ def _reveal(secret: Any) -> str | None:
 
 def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    log.warning("event=aws_call_retry operation=%s code=%s attempt=%d wait=%.2fs",
-                getattr(exc, "operation", "?"), getattr(exc, "code", "?"),
-                state.attempt_number, state.next_action.sleep if state.next_action else 0.0)
+    log.warning(
+        "event=aws_call_retry operation=%s code=%s attempt=%d wait=%.2fs",
+        getattr(exc, "operation", "?"),
+        getattr(exc, "code", "?"),
+        state.attempt_number,
+        state.next_action.sleep if state.next_action else 0.0,
+    )

@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from cloud_lb.provider import Change
 from providers.aws.naming import STATIC_ADDRESSES_TAG
 from providers.aws.security_groups import BACKEND, FRONTEND, Rule
-from providers.aws.state import (Desired, DesiredListener, DesiredTargetGroup, Observed,
-                                 ObservedListener, ObservedTargetGroup, SubnetMapping)
+from providers.aws.state import (
+    Desired,
+    DesiredListener,
+    DesiredTargetGroup,
+    Observed,
+    ObservedListener,
+    ObservedTargetGroup,
+    SubnetMapping,
+)
 
 LB_DEFAULT_ATTRIBUTES = {"load_balancing.cross_zone.enabled": "false"}
 TG_DEFAULT_ATTRIBUTES = {
@@ -95,45 +102,88 @@ class Diff:
     def changes(self) -> list[Change]:
         out: list[Change] = []
         if self.create_backend_sg:
-            out.append(Change("create", "security-group", self.create_backend_sg, "shared by the cluster's NLBs"))
+            out.append(
+                Change(
+                    "create",
+                    "security-group",
+                    self.create_backend_sg,
+                    "shared by the cluster's NLBs",
+                )
+            )
         if self.create_frontend_sg:
             out.append(Change("create", "security-group", self.lb_name))
         lb = self.lb
         if lb.create:
             out.append(Change("create", "load-balancer", self.lb_name, "network"))
         elif lb.recreate_reason:
-            out.append(Change("update", "load-balancer", self.lb_name, f"re-create: {lb.recreate_reason}"))
+            out.append(
+                Change("update", "load-balancer", self.lb_name, f"re-create: {lb.recreate_reason}")
+            )
         if lb.set_security_groups is not None:
-            out.append(Change("update", "load-balancer", self.lb_name,
-                              f"security groups {','.join(lb.set_security_groups)}"))
+            out.append(
+                Change(
+                    "update",
+                    "load-balancer",
+                    self.lb_name,
+                    f"security groups {','.join(lb.set_security_groups)}",
+                )
+            )
         if lb.set_ip_address_type:
-            out.append(Change("update", "load-balancer", self.lb_name, f"ip address type {lb.set_ip_address_type}"))
+            out.append(
+                Change(
+                    "update",
+                    "load-balancer",
+                    self.lb_name,
+                    f"ip address type {lb.set_ip_address_type}",
+                )
+            )
         if lb.set_subnets is not None:
-            out.append(Change("update", "load-balancer", self.lb_name,
-                              "subnets " + ",".join(m.subnet_id for m in lb.set_subnets)))
+            out.append(
+                Change(
+                    "update",
+                    "load-balancer",
+                    self.lb_name,
+                    "subnets " + ",".join(m.subnet_id for m in lb.set_subnets),
+                )
+            )
         if lb.add_tags:
-            out.append(Change("update", "load-balancer", self.lb_name, "tags " + _keys(lb.add_tags)))
+            out.append(
+                Change("update", "load-balancer", self.lb_name, "tags " + _keys(lb.add_tags))
+            )
         for key, value in lb.attributes:
             out.append(Change("update", "load-balancer", self.lb_name, f"{key}={value}"))
         tgs = self.target_groups
         for tg in tgs.create:
-            out.append(Change("create", "target-group", tg.name, f"{tg.protocol}:{tg.port} health {tg.health}"))
+            out.append(
+                Change(
+                    "create", "target-group", tg.name, f"{tg.protocol}:{tg.port} health {tg.health}"
+                )
+            )
         for old, new in tgs.modify_health:
-            out.append(Change("update", "target-group", old.name, f"health {old.health} -> {new.health}"))
+            out.append(
+                Change("update", "target-group", old.name, f"health {old.health} -> {new.health}")
+            )
         for old, attrs in tgs.modify_attributes:
-            out.append(Change("update", "target-group", old.name,
-                              ", ".join(f"{k}={v}" for k, v in attrs)))
+            out.append(
+                Change("update", "target-group", old.name, ", ".join(f"{k}={v}" for k, v in attrs))
+            )
         for old, tags in tgs.add_tags:
             out.append(Change("update", "target-group", old.name, "tags " + _keys(tags)))
         for li in self.listeners.create:
-            out.append(Change("create", "listener", f"{li.protocol}/{li.port}", f"-> {li.target_group}"))
+            out.append(
+                Change("create", "listener", f"{li.protocol}/{li.port}", f"-> {li.target_group}")
+            )
         for _old, li in self.listeners.modify:
-            out.append(Change("update", "listener", f"{li.protocol}/{li.port}", f"-> {li.target_group}"))
+            out.append(
+                Change("update", "listener", f"{li.protocol}/{li.port}", f"-> {li.target_group}")
+            )
         for old_li in self.listeners.delete:
             out.append(Change("delete", "listener", f"{old_li.protocol}/{old_li.port}"))
         for tc in self.targets:
             if tc.register or tc.deregister:
-                detail = " ".join([*(f"+{t}" for t in tc.register), *(f"-{t}" for t in tc.deregister)])
+                detail = " ".join(
+                    [*(f"+{t}" for t in tc.register), *(f"-{t}" for t in tc.deregister)]
+                )
                 out.append(Change("update", "targets", tc.target_group, detail))
         for tg in tgs.delete:
             out.append(Change("delete", "target-group", tg.name))
@@ -160,7 +210,8 @@ def diff(desired: Desired, observed: Observed, *, our_description: str) -> Diff:
         rules=_diff_rules(desired, observed, our_description),
         lb_name=desired.lb.name,
         create_backend_sg=desired.backend_sg.name
-        if desired.backend_sg is not None and observed.backend_sg_id is None else "",
+        if desired.backend_sg is not None and observed.backend_sg_id is None
+        else "",
     )
 
 
@@ -168,7 +219,9 @@ def _diff_lb(desired: Desired, observed: Observed) -> LoadBalancerDiff:
     want = desired.lb
     have = observed.lb
     if have is None:
-        return LoadBalancerDiff(create=True, attributes=_changed(want.attributes, {}, LB_DEFAULT_ATTRIBUTES))
+        return LoadBalancerDiff(
+            create=True, attributes=_changed(want.attributes, {}, LB_DEFAULT_ATTRIBUTES)
+        )
     reason = ""
     if have.scheme != want.scheme:
         reason = f"scheme {have.scheme} -> {want.scheme}"
@@ -177,12 +230,16 @@ def _diff_lb(desired: Desired, observed: Observed) -> LoadBalancerDiff:
     elif bool(have.security_groups) != bool(want.security_groups):
         reason = "security groups can only be set when the NLB is created"
     if reason:
-        return LoadBalancerDiff(recreate_reason=reason,
-                                attributes=_changed(want.attributes, {}, LB_DEFAULT_ATTRIBUTES))
+        return LoadBalancerDiff(
+            recreate_reason=reason, attributes=_changed(want.attributes, {}, LB_DEFAULT_ATTRIBUTES)
+        )
     return LoadBalancerDiff(
         set_security_groups=want.security_groups
-        if set(want.security_groups) != set(have.security_groups) else None,
-        set_ip_address_type=want.ip_address_type if want.ip_address_type != have.ip_address_type else None,
+        if set(want.security_groups) != set(have.security_groups)
+        else None,
+        set_ip_address_type=want.ip_address_type
+        if want.ip_address_type != have.ip_address_type
+        else None,
         set_subnets=want.subnets if set(want.subnet_ids) != set(have.subnets) else None,
         add_tags=_changed(want.tags, have.tag_map, {}),
         attributes=_changed(want.attributes, dict(observed.attributes), LB_DEFAULT_ATTRIBUTES),
@@ -210,14 +267,19 @@ def _diff_target_groups(desired: Desired, observed: Observed) -> TargetGroupDiff
         if missing_tags:
             tags.append((old, missing_tags))
     return TargetGroupDiff(
-        create=tuple(create), modify_health=tuple(health), modify_attributes=tuple(attrs),
+        create=tuple(create),
+        modify_health=tuple(health),
+        modify_attributes=tuple(attrs),
         add_tags=tuple(tags),
         delete=tuple(tg for tg in observed.target_groups if tg.name not in wanted),
     )
 
 
-def _diff_listeners(desired: Desired, observed: tuple[ObservedListener, ...],
-                    target_groups: tuple[ObservedTargetGroup, ...]) -> ListenerDiff:
+def _diff_listeners(
+    desired: Desired,
+    observed: tuple[ObservedListener, ...],
+    target_groups: tuple[ObservedTargetGroup, ...],
+) -> ListenerDiff:
     arn_of = {tg.name: tg.arn for tg in target_groups}
     have = {li.port: li for li in observed}
     wanted = {li.port for li in desired.listeners}
@@ -241,11 +303,13 @@ def _diff_targets(desired: Desired, observed: Observed) -> tuple[TargetChange, .
     changes: list[TargetChange] = []
     for tg in desired.target_groups:
         current = have.get(tg.name, frozenset())
-        changes.append(TargetChange(
-            target_group=tg.name,
-            register=tuple(sorted(desired.targets - current)),
-            deregister=tuple(sorted(current - desired.targets)),
-        ))
+        changes.append(
+            TargetChange(
+                target_group=tg.name,
+                register=tuple(sorted(desired.targets - current)),
+                deregister=tuple(sorted(current - desired.targets)),
+            )
+        )
     return tuple(c for c in changes if c.register or c.deregister)
 
 
@@ -262,9 +326,11 @@ def _diff_rules(desired: Desired, observed: Observed, our_description: str) -> R
         managed.discard(frontend)  # the whole group is about to be deleted
     return RuleDiff(
         authorize=tuple(r for r in want if r.key not in have_keys),
-        revoke=tuple(r for r in observed.rules
-                     if r.description == our_description and r.group_id in managed
-                     and r.key not in want_keys),
+        revoke=tuple(
+            r
+            for r in observed.rules
+            if r.description == our_description and r.group_id in managed and r.key not in want_keys
+        ),
     )
 
 

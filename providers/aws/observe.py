@@ -21,8 +21,12 @@ from cloud_lb.provider import OwnershipError
 from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.naming import is_owned, tags_dict
 from providers.aws.security_groups import Rule, from_group
-from providers.aws.state import (HealthCheckSpec, ObservedListener, ObservedLoadBalancer,
-                                 ObservedTargetGroup)
+from providers.aws.state import (
+    HealthCheckSpec,
+    ObservedListener,
+    ObservedLoadBalancer,
+    ObservedTargetGroup,
+)
 
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
 
@@ -47,15 +51,15 @@ class Observer:
     def tags(self, arns: Sequence[str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for i in range(0, len(arns), TAG_BATCH):
-            batch = list(arns[i:i + TAG_BATCH])
+            batch = list(arns[i : i + TAG_BATCH])
             response = self._aws.call("elbv2", "describe_tags", ResourceArns=batch)
             for desc in response.get("TagDescriptions", []):
                 out[desc["ResourceArn"]] = tags_dict(desc.get("Tags"))
         return out
 
-    def owned_load_balancer(self, ref: LBRef, name: str) -> tuple[ObservedLoadBalancer | None,
-                                                                  list[dict[str, Any]],
-                                                                  dict[str, dict[str, str]]]:
+    def owned_load_balancer(
+        self, ref: LBRef, name: str
+    ) -> tuple[ObservedLoadBalancer | None, list[dict[str, Any]], dict[str, dict[str, str]]]:
         """Our NLB (or None), the target groups on it, and the tags of all of them.
 
         Raises OwnershipError when an NLB with our name is not tagged as `ref`'s.
@@ -67,13 +71,17 @@ class Observer:
         groups = self.target_groups_of(arn)
         tags = self.tags([arn, *(g["TargetGroupArn"] for g in groups)])
         if not is_owned(tags.get(arn, {}), ref):
-            raise OwnershipError(f"load balancer {name} ({arn}) exists but is not tagged as "
-                                 f"{ref}'s in cluster {ref.cluster}; not touching it")
+            raise OwnershipError(
+                f"load balancer {name} ({arn}) exists but is not tagged as "
+                f"{ref}'s in cluster {ref.cluster}; not touching it"
+            )
         return _lb(raw, tags.get(arn, {})), groups, tags
 
     def target_groups_of(self, lb_arn: str) -> list[dict[str, Any]]:
         try:
-            return self._aws.pages("elbv2", "describe_target_groups", "TargetGroups", LoadBalancerArn=lb_arn)
+            return self._aws.pages(
+                "elbv2", "describe_target_groups", "TargetGroups", LoadBalancerArn=lb_arn
+            )
         except AWSCallError as exc:
             if exc.code == "TargetGroupNotFound":  # moto's answer for "none" (AWS: empty list)
                 return []
@@ -91,20 +99,30 @@ class Observer:
             if forward and not tg_arn:
                 groups = forward[0].get("ForwardConfig", {}).get("TargetGroups", [])
                 tg_arn = groups[0]["TargetGroupArn"] if len(groups) == 1 else ""
-            out.append(ObservedListener(arn=li["ListenerArn"], port=int(li["Port"]),
-                                        protocol=li["Protocol"], target_group_arn=tg_arn))
+            out.append(
+                ObservedListener(
+                    arn=li["ListenerArn"],
+                    port=int(li["Port"]),
+                    protocol=li["Protocol"],
+                    target_group_arn=tg_arn,
+                )
+            )
         return tuple(out)
 
     # -- target groups ---------------------------------------------------------------
 
-    def adopt_by_name(self, ref: LBRef, names: Iterable[str]) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    def adopt_by_name(
+        self, ref: LBRef, names: Iterable[str]
+    ) -> list[tuple[dict[str, Any], dict[str, str]]]:
         """Our target groups with these names that are not on the NLB (left by a crash
         between creating a group and its listener). A foreign group with one of our
         names raises OwnershipError."""
         found: list[dict[str, Any]] = []
         for name in names:
             try:
-                found += self._aws.call("elbv2", "describe_target_groups", Names=[name]).get("TargetGroups", [])
+                found += self._aws.call("elbv2", "describe_target_groups", Names=[name]).get(
+                    "TargetGroups", []
+                )
             except AWSCallError as exc:
                 if exc.code != "TargetGroupNotFound":
                     raise
@@ -113,42 +131,67 @@ class Observer:
         tags = self.tags([g["TargetGroupArn"] for g in found])
         for group in found:
             if not is_owned(tags.get(group["TargetGroupArn"], {}), ref):
-                raise OwnershipError(f"target group {group['TargetGroupName']} exists but is not "
-                                     f"tagged as {ref}'s; not touching it")
+                raise OwnershipError(
+                    f"target group {group['TargetGroupName']} exists but is not "
+                    f"tagged as {ref}'s; not touching it"
+                )
         return [(g, tags[g["TargetGroupArn"]]) for g in found]
 
-    def target_group(self, raw: dict[str, Any], tags: dict[str, str], *, with_attributes: bool = True
-                     ) -> ObservedTargetGroup:
+    def target_group(
+        self, raw: dict[str, Any], tags: dict[str, str], *, with_attributes: bool = True
+    ) -> ObservedTargetGroup:
         arn = raw["TargetGroupArn"]
         attributes: tuple[tuple[str, str], ...] = ()
         if with_attributes:
-            response = self._aws.call("elbv2", "describe_target_group_attributes", TargetGroupArn=arn)
-            attributes = tuple(sorted((a["Key"], a["Value"]) for a in response.get("Attributes", [])))
+            response = self._aws.call(
+                "elbv2", "describe_target_group_attributes", TargetGroupArn=arn
+            )
+            attributes = tuple(
+                sorted((a["Key"], a["Value"]) for a in response.get("Attributes", []))
+            )
         health = self._aws.call("elbv2", "describe_target_health", TargetGroupArn=arn)
         targets: set[str] = set()
         healthy = 0
         for desc in health.get("TargetHealthDescriptions", []):
             state = desc.get("TargetHealth", {}).get("State", "")
             if state in ("draining", "unused") and desc.get("TargetHealth", {}).get("Reason") in (
-                    "Target.DeregistrationInProgress", "Target.NotRegistered"):
+                "Target.DeregistrationInProgress",
+                "Target.NotRegistered",
+            ):
                 continue  # on its way out already
             targets.add(desc["Target"]["Id"])
             healthy += state == "healthy"
         return ObservedTargetGroup(
-            arn=arn, name=raw["TargetGroupName"], protocol=raw["Protocol"], port=int(raw["Port"]),
-            health=health_of(raw), attributes=attributes, tags=tuple(sorted(tags.items())),
-            targets=frozenset(targets), healthy=healthy)
+            arn=arn,
+            name=raw["TargetGroupName"],
+            protocol=raw["Protocol"],
+            port=int(raw["Port"]),
+            health=health_of(raw),
+            attributes=attributes,
+            tags=tuple(sorted(tags.items())),
+            targets=frozenset(targets),
+            healthy=healthy,
+        )
 
     # -- security groups -----------------------------------------------------------
 
     def security_groups(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         if not ids:
             return []
-        return self._aws.pages("ec2", "describe_security_groups", "SecurityGroups", GroupIds=sorted(set(ids)))
+        return self._aws.pages(
+            "ec2", "describe_security_groups", "SecurityGroups", GroupIds=sorted(set(ids))
+        )
 
     def security_group_by_name(self, name: str) -> dict[str, Any] | None:
-        found = self._aws.pages("ec2", "describe_security_groups", "SecurityGroups", Filters=[
-            {"Name": "vpc-id", "Values": [self._vpc_id]}, {"Name": "group-name", "Values": [name]}])
+        found = self._aws.pages(
+            "ec2",
+            "describe_security_groups",
+            "SecurityGroups",
+            Filters=[
+                {"Name": "vpc-id", "Values": [self._vpc_id]},
+                {"Name": "group-name", "Values": [name]},
+            ],
+        )
         return found[0] if found else None
 
     @staticmethod

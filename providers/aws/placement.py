@@ -31,8 +31,15 @@ class PlacementResolver:
         self._config = config
         self._cluster = cluster
 
-    def resolve(self, spec: LoadBalancerSpec, opts: NLBOptions, *, frontend_sg_id: str | None,
-                node_security_groups: tuple[str, ...], vpc_cidrs: tuple[str, ...]) -> Placement:
+    def resolve(
+        self,
+        spec: LoadBalancerSpec,
+        opts: NLBOptions,
+        *,
+        frontend_sg_id: str | None,
+        node_security_groups: tuple[str, ...],
+        vpc_cidrs: tuple[str, ...],
+    ) -> Placement:
         internal = scheme_of(spec, opts) == "internal"
         subnets = self._subnets(opts, internal=internal)
         allocations: tuple[str, ...] = ()
@@ -42,13 +49,17 @@ class PlacementResolver:
         elif opts.private_ipv4_addresses:
             private = self._check_private(opts.private_ipv4_addresses, subnets)
         elif spec.static_ip is not None:
-            subnets, allocations, private = self._static_ip(spec.static_ip, subnets, internal=internal)
+            subnets, allocations, private = self._static_ip(
+                spec.static_ip, subnets, internal=internal
+            )
         if is_dualstack(spec, opts):
             bare = [s.id for s in subnets if not s.ipv6_cidrs]
             if bare:
-                raise InvalidSpecError(f"{ann.IP_ADDRESS_TYPE}: dualstack needs subnets with an "
-                                       f"IPv6 CIDR; {', '.join(bare)} have none",
-                                       field=ann.IP_ADDRESS_TYPE)
+                raise InvalidSpecError(
+                    f"{ann.IP_ADDRESS_TYPE}: dualstack needs subnets with an "
+                    f"IPv6 CIDR; {', '.join(bare)} have none",
+                    field=ann.IP_ADDRESS_TYPE,
+                )
         return Placement(
             subnets=subnets,
             allocation_ids=allocations,
@@ -62,64 +73,99 @@ class PlacementResolver:
     def _subnets(self, opts: NLBOptions, *, internal: bool) -> tuple[SubnetInfo, ...]:
         vpc = {"Name": "vpc-id", "Values": [self._config.vpc_id]}
         if opts.subnets:
-            found, missing = pick([SubnetInfo.from_aws(s) for s in
-                                   self._aws.pages("ec2", "describe_subnets", "Subnets", Filters=[vpc])],
-                                  opts.subnets)
+            found, missing = pick(
+                [
+                    SubnetInfo.from_aws(s)
+                    for s in self._aws.pages("ec2", "describe_subnets", "Subnets", Filters=[vpc])
+                ],
+                opts.subnets,
+            )
             if missing:
-                raise InvalidSpecError(f"{ann.SUBNETS}: no single subnet in {self._config.vpc_id} "
-                                       f"with ID or Name {', '.join(missing)}", field=ann.SUBNETS)
+                raise InvalidSpecError(
+                    f"{ann.SUBNETS}: no single subnet in {self._config.vpc_id} "
+                    f"with ID or Name {', '.join(missing)}",
+                    field=ann.SUBNETS,
+                )
             chosen = found
         elif self._config.subnets:
-            chosen = tuple(SubnetInfo.from_aws(s) for s in self._aws.pages(
-                "ec2", "describe_subnets", "Subnets", SubnetIds=list(self._config.subnets)))
+            chosen = tuple(
+                SubnetInfo.from_aws(s)
+                for s in self._aws.pages(
+                    "ec2", "describe_subnets", "Subnets", SubnetIds=list(self._config.subnets)
+                )
+            )
         else:
             role = {"Name": "tag-key", "Values": [role_tag(internal)]}
-            candidates = [SubnetInfo.from_aws(s) for s in
-                          self._aws.pages("ec2", "describe_subnets", "Subnets", Filters=[vpc, role])]
+            candidates = [
+                SubnetInfo.from_aws(s)
+                for s in self._aws.pages("ec2", "describe_subnets", "Subnets", Filters=[vpc, role])
+            ]
             chosen = discover(candidates, cluster=self._cluster, internal=internal)
             if not chosen:
                 # not the user's fault, and fixable by tagging: a retryable cloud error
                 raise AWSCallError(
                     f"no subnet in {self._config.vpc_id} is tagged {role_tag(internal)} (and for "
                     f"cluster {self._cluster} or no cluster); tag subnets or set aws.subnets",
-                    operation="ec2:DescribeSubnets", code="NoSubnets", retryable=True)
+                    operation="ec2:DescribeSubnets",
+                    code="NoSubnets",
+                    retryable=True,
+                )
         dupes = duplicate_zones(chosen)
         if dupes:
-            raise InvalidSpecError(f"{ann.SUBNETS}: more than one subnet in {', '.join(dupes)}; "
-                                   "an NLB takes one subnet per availability zone", field=ann.SUBNETS)
+            raise InvalidSpecError(
+                f"{ann.SUBNETS}: more than one subnet in {', '.join(dupes)}; "
+                "an NLB takes one subnet per availability zone",
+                field=ann.SUBNETS,
+            )
         return chosen
 
     def _check_allocations(self, allocations: tuple[str, ...], n_subnets: int) -> tuple[str, ...]:
         if len(allocations) != n_subnets:
-            raise InvalidSpecError(f"{ann.EIP_ALLOCATIONS}: {len(allocations)} allocations for "
-                                   f"{n_subnets} subnets; give one per subnet", field=ann.EIP_ALLOCATIONS)
+            raise InvalidSpecError(
+                f"{ann.EIP_ALLOCATIONS}: {len(allocations)} allocations for "
+                f"{n_subnets} subnets; give one per subnet",
+                field=ann.EIP_ALLOCATIONS,
+            )
         try:
             self._aws.call("ec2", "describe_addresses", AllocationIds=list(allocations))
         except AWSCallError as exc:
             if exc.code.startswith("InvalidAllocationID"):
-                raise InvalidSpecError(f"{ann.EIP_ALLOCATIONS}: {exc}", field=ann.EIP_ALLOCATIONS) from exc
+                raise InvalidSpecError(
+                    f"{ann.EIP_ALLOCATIONS}: {exc}", field=ann.EIP_ALLOCATIONS
+                ) from exc
             raise
         return allocations
 
-    def _check_private(self, addresses: tuple[str, ...], subnets: Sequence[SubnetInfo]) -> tuple[str, ...]:
+    def _check_private(
+        self, addresses: tuple[str, ...], subnets: Sequence[SubnetInfo]
+    ) -> tuple[str, ...]:
         if len(addresses) != len(subnets):
-            raise InvalidSpecError(f"{ann.PRIVATE_IPV4}: {len(addresses)} addresses for "
-                                   f"{len(subnets)} subnets; give one per subnet", field=ann.PRIVATE_IPV4)
+            raise InvalidSpecError(
+                f"{ann.PRIVATE_IPV4}: {len(addresses)} addresses for "
+                f"{len(subnets)} subnets; give one per subnet",
+                field=ann.PRIVATE_IPV4,
+            )
         for address, subnet in zip(addresses, subnets, strict=True):
             if ipaddress.ip_address(address) not in ipaddress.ip_network(subnet.cidr):
-                raise InvalidSpecError(f"{ann.PRIVATE_IPV4}: {address} is not in subnet {subnet.id} "
-                                       f"({subnet.cidr})", field=ann.PRIVATE_IPV4)
+                raise InvalidSpecError(
+                    f"{ann.PRIVATE_IPV4}: {address} is not in subnet {subnet.id} ({subnet.cidr})",
+                    field=ann.PRIVATE_IPV4,
+                )
         return addresses
 
-    def _static_ip(self, ip: str, subnets: tuple[SubnetInfo, ...], *, internal: bool
-                   ) -> tuple[tuple[SubnetInfo, ...], tuple[str, ...], tuple[str, ...]]:
+    def _static_ip(
+        self, ip: str, subnets: tuple[SubnetInfo, ...], *, internal: bool
+    ) -> tuple[tuple[SubnetInfo, ...], tuple[str, ...], tuple[str, ...]]:
         """`spec.loadBalancerIP`: one address pins the NLB to one subnet."""
         if internal:
             for subnet in subnets:
                 if ipaddress.ip_address(ip) in ipaddress.ip_network(subnet.cidr):
                     return (subnet,), (), (ip,)
-            raise InvalidSpecError(f"loadBalancerIP {ip} is in none of the load balancer's subnets "
-                                   f"({', '.join(s.cidr for s in subnets)})", field="spec.loadBalancerIP")
+            raise InvalidSpecError(
+                f"loadBalancerIP {ip} is in none of the load balancer's subnets "
+                f"({', '.join(s.cidr for s in subnets)})",
+                field="spec.loadBalancerIP",
+            )
         try:
             found = self._aws.call("ec2", "describe_addresses", PublicIps=[ip]).get("Addresses", [])
         except AWSCallError as exc:
@@ -128,8 +174,10 @@ class PlacementResolver:
             found = []
         if not found or not found[0].get("AllocationId"):
             # we never allocate (so never release) an address the user asked for by IP
-            raise InvalidSpecError(f"loadBalancerIP {ip} is not an Elastic IP of this account; "
-                                   "allocate it first", field="spec.loadBalancerIP")
+            raise InvalidSpecError(
+                f"loadBalancerIP {ip} is not an Elastic IP of this account; allocate it first",
+                field="spec.loadBalancerIP",
+            )
         log.info("event=static_ip_single_subnet ip=%s subnet=%s", ip, subnets[0].id)
         return (subnets[0],), (found[0]["AllocationId"],), ()
 
@@ -140,9 +188,15 @@ class PlacementResolver:
         names = [g for g in groups if not g.startswith("sg-")]
         resolved: dict[str, str] = {}
         if names:
-            found = self._aws.pages("ec2", "describe_security_groups", "SecurityGroups", Filters=[
-                {"Name": "vpc-id", "Values": [self._config.vpc_id]},
-                {"Name": "group-name", "Values": names}])
+            found = self._aws.pages(
+                "ec2",
+                "describe_security_groups",
+                "SecurityGroups",
+                Filters=[
+                    {"Name": "vpc-id", "Values": [self._config.vpc_id]},
+                    {"Name": "group-name", "Values": names},
+                ],
+            )
             resolved = {g["GroupName"]: g["GroupId"] for g in found}
         missing = [n for n in names if n not in resolved]
         if ids:
@@ -153,33 +207,53 @@ class PlacementResolver:
                     raise
                 missing += ids
         if missing:
-            raise InvalidSpecError(f"{ann.SECURITY_GROUPS}: no security group {', '.join(missing)} "
-                                   f"in {self._config.vpc_id}", field=ann.SECURITY_GROUPS)
+            raise InvalidSpecError(
+                f"{ann.SECURITY_GROUPS}: no security group {', '.join(missing)} "
+                f"in {self._config.vpc_id}",
+                field=ann.SECURITY_GROUPS,
+            )
         return tuple(g if g.startswith("sg-") else resolved[g] for g in groups)
 
     def instances(self, instance_ids: Sequence[str]) -> dict[str, dict]:  # type: ignore[type-arg]
         """Existing instances by ID (a filter, so unknown IDs do not fail the call)."""
         if not instance_ids:
             return {}
-        reservations = self._aws.pages("ec2", "describe_instances", "Reservations", Filters=[
-            {"Name": "instance-id", "Values": sorted(instance_ids)},
-            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
+        reservations = self._aws.pages(
+            "ec2",
+            "describe_instances",
+            "Reservations",
+            Filters=[
+                {"Name": "instance-id", "Values": sorted(instance_ids)},
+                {
+                    "Name": "instance-state-name",
+                    "Values": ["pending", "running", "stopping", "stopped"],
+                },
+            ],
+        )
         return {i["InstanceId"]: i for r in reservations for i in r.get("Instances", [])}
 
-    def node_groups(self, instances: dict[str, dict], *,  # type: ignore[type-arg]
-                    also: Sequence[str] = ()) -> tuple[tuple[str, ...], list[dict]]:  # type: ignore[type-arg]
+    def node_groups(
+        self,
+        instances: dict[str, dict],
+        *,  # type: ignore[type-arg]
+        also: Sequence[str] = (),
+    ) -> tuple[tuple[str, ...], list[dict]]:  # type: ignore[type-arg]
         """The nodes' security groups: configured, else the cluster-tagged group of each
         instance (or its only group), as cloud-provider-aws chooses them. Also returns
         the descriptions read on the way (rules included, plus the groups `also` named,
         e.g. the NLB's), so they need no second read."""
         if self._config.node_security_group_ids:
             return tuple(self._config.node_security_group_ids), []
-        per_instance = {iid: [g["GroupId"] for g in inst.get("SecurityGroups", [])]
-                        for iid, inst in instances.items()}
+        per_instance = {
+            iid: [g["GroupId"] for g in inst.get("SecurityGroups", [])]
+            for iid, inst in instances.items()
+        }
         all_ids = sorted({g for groups in per_instance.values() for g in groups} | set(also))
         if not all_ids:
             return (), []
-        described = self._aws.pages("ec2", "describe_security_groups", "SecurityGroups", GroupIds=all_ids)
+        described = self._aws.pages(
+            "ec2", "describe_security_groups", "SecurityGroups", GroupIds=all_ids
+        )
         tags = {g["GroupId"]: tags_dict(g.get("Tags")) for g in described}
         ours = cluster_tag(self._cluster)
         chosen: set[str] = set()
@@ -187,22 +261,33 @@ class PlacementResolver:
             tagged = sorted(g for g in groups if ours in tags.get(g, {}))
             if tagged:
                 if len(tagged) > 1:
-                    log.warning("event=node_sg_ambiguous instance=%s groups=%s using=%s",
-                                iid, ",".join(tagged), tagged[0])
+                    log.warning(
+                        "event=node_sg_ambiguous instance=%s groups=%s using=%s",
+                        iid,
+                        ",".join(tagged),
+                        tagged[0],
+                    )
                 chosen.add(tagged[0])
             elif len(groups) == 1:
                 chosen.add(groups[0])
             else:
-                log.warning("event=node_sg_unknown instance=%s groups=%s hint=tag one %s",
-                            iid, ",".join(groups), ours)
+                log.warning(
+                    "event=node_sg_unknown instance=%s groups=%s hint=tag one %s",
+                    iid,
+                    ",".join(groups),
+                    ours,
+                )
         return tuple(sorted(chosen)), described
 
     def vpc_cidrs(self) -> tuple[str, ...]:
         vpcs = self._aws.call("ec2", "describe_vpcs", VpcIds=[self._config.vpc_id]).get("Vpcs", [])
         cidrs: list[str] = []
         for vpc in vpcs:
-            cidrs += [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])
-                      if a.get("CidrBlockState", {}).get("State", "associated") == "associated"]
+            cidrs += [
+                a["CidrBlock"]
+                for a in vpc.get("CidrBlockAssociationSet", [])
+                if a.get("CidrBlockState", {}).get("State", "associated") == "associated"
+            ]
             if not cidrs and vpc.get("CidrBlock"):
                 cidrs.append(vpc["CidrBlock"])
         return tuple(sorted(set(cidrs)))

@@ -24,9 +24,16 @@ from providers.aws.apply import Applier
 from providers.aws.clients import AWSClients
 from providers.aws.config import AWSConfig, SecurityGroupMode
 from providers.aws.diff import diff
-from providers.aws.naming import (backend_security_group_name, is_backend_group, is_owned,
-                                  load_balancer_name, rule_description, security_group_name,
-                                  tags_dict, target_group_name)
+from providers.aws.naming import (
+    backend_security_group_name,
+    is_backend_group,
+    is_owned,
+    load_balancer_name,
+    rule_description,
+    security_group_name,
+    tags_dict,
+    target_group_name,
+)
 from providers.aws.observe import Observer
 from providers.aws.placement import PlacementResolver
 from providers.aws.render import Settings, check_spec, instance_id, render
@@ -35,9 +42,19 @@ from providers.aws.state import Desired, Observed
 log = logging.getLogger(__name__)
 
 CAPABILITIES = Capabilities(
-    tcp=True, udp=True, sctp=False, mixed_protocols=True, l7=False, source_ranges=True,
-    internal=True, static_ip=True, ipv6=True, dual_stack=True, proxy_protocol=True,
-    pod_targets=False, hostname_status=True,
+    tcp=True,
+    udp=True,
+    sctp=False,
+    mixed_protocols=True,
+    l7=False,
+    source_ranges=True,
+    internal=True,
+    static_ip=True,
+    ipv6=True,
+    dual_stack=True,
+    proxy_protocol=True,
+    pod_targets=False,
+    hostname_status=True,
 )
 
 
@@ -45,18 +62,25 @@ class AWSProvider:
     name = "aws"
     capabilities = CAPABILITIES
 
-    def __init__(self, config: AWSConfig, context: ProviderContext, *,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: AWSConfig,
+        context: ProviderContext,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.cluster = context.cluster_name
         self.recorder = context.recorder
         self.clients = AWSClients(config, context.recorder, sleep=sleep)
         self._observer = Observer(self.clients, config.vpc_id)
         self._placement = PlacementResolver(self.clients, config, self.cluster)
-        self._settings = Settings(mode=config.security_group_mode,
-                                  manage_node_rules=config.manage_node_security_group_rules,
-                                  extra_tags=tuple(sorted(config.extra_tags.items())),
-                                  node_port_range=config.node_ports)
+        self._settings = Settings(
+            mode=config.security_group_mode,
+            manage_node_rules=config.manage_node_security_group_rules,
+            extra_tags=tuple(sorted(config.extra_tags.items())),
+            node_port_range=config.node_ports,
+        )
 
     @classmethod
     def from_config(cls, config: AWSConfig, context: ProviderContext) -> AWSProvider:
@@ -72,12 +96,15 @@ class AWSProvider:
         if lb is None:
             return None
         ours = [g for g in groups if is_owned(tags.get(g["TargetGroupArn"], {}), ref)]
-        observed = [self._observer.target_group(g, tags[g["TargetGroupArn"]], with_attributes=False)
-                    for g in ours]
+        observed = [
+            self._observer.target_group(g, tags[g["TargetGroupArn"]], with_attributes=False)
+            for g in ours
+        ]
         targets = set().union(*(tg.targets for tg in observed)) if observed else set()
         listeners = self._observer.listeners(lb.arn)
         return LoadBalancerStatus(
-            ref=ref, provider_id=lb.arn,
+            ref=ref,
+            provider_id=lb.arn,
             ingress=(IngressPoint(hostname=lb.dns_name),) if lb.dns_name else (),
             backends_total=len(targets),
             backends_healthy=min((tg.healthy for tg in observed), default=0),
@@ -99,13 +126,15 @@ class AWSProvider:
         else:
             for change in changes.changes():
                 log.info("event=nlb_change service=%s change=%r", ref.key, str(change))
-            arn, dns = Applier(self.clients, self._observer, vpc_id=self.config.vpc_id,
-                               ref=ref).apply(desired, observed, changes)
+            arn, dns = Applier(
+                self.clients, self._observer, vpc_id=self.config.vpc_id, ref=ref
+            ).apply(desired, observed, changes)
         healthy = None
         if not changes.targets and observed.target_groups:
             healthy = min(tg.healthy for tg in observed.target_groups)
         return LoadBalancerStatus(
-            ref=ref, provider_id=arn,
+            ref=ref,
+            provider_id=arn,
             ingress=(IngressPoint(hostname=dns),) if dns else (),
             backends_total=len(desired.targets),
             backends_healthy=healthy,
@@ -118,8 +147,11 @@ class AWSProvider:
         groups = check_spec(spec, opts)
         names = {target_group_name(ref, protocol=g.protocol, node_port=g.node_port) for g in groups}
         lb, raw_groups, tags = self._observer.owned_load_balancer(ref, load_balancer_name(ref))
-        ours = {g["TargetGroupName"]: g for g in raw_groups
-                if is_owned(tags.get(g["TargetGroupArn"], {}), ref)}
+        ours = {
+            g["TargetGroupName"]: g
+            for g in raw_groups
+            if is_owned(tags.get(g["TargetGroupArn"], {}), ref)
+        }
         if lb is None or not names <= set(ours):
             # more than the backends differ (NLB or a listener missing): converge fully
             log.info("event=nlb_backends_need_ensure service=%s", ref.key)
@@ -129,19 +161,28 @@ class AWSProvider:
         applier = Applier(self.clients, self._observer, vpc_id=self.config.vpc_id, ref=ref)
         for name in sorted(names):
             raw = ours[name]
-            current = self._observer.target_group(raw, tags[raw["TargetGroupArn"]], with_attributes=False)
+            current = self._observer.target_group(
+                raw, tags[raw["TargetGroupArn"]], with_attributes=False
+            )
             register = sorted(wanted - current.targets)
             deregister = sorted(current.targets - wanted)
             if register or deregister:
-                log.info("event=nlb_targets service=%s target_group=%s register=%s deregister=%s",
-                         ref.key, name, ",".join(register), ",".join(deregister))
+                log.info(
+                    "event=nlb_targets service=%s target_group=%s register=%s deregister=%s",
+                    ref.key,
+                    name,
+                    ",".join(register),
+                    ",".join(deregister),
+                )
             applier.targets(current.arn, register=register, deregister=deregister)
 
     def delete(self, ref: LBRef) -> None:
         cleanup.delete(self.clients, self._observer, ref, vpc_id=self.config.vpc_id)
 
     def list_owned(self) -> list[LBRef]:
-        return cleanup.list_owned(self.clients, self._observer, self.cluster, vpc_id=self.config.vpc_id)
+        return cleanup.list_owned(
+            self.clients, self._observer, self.cluster, vpc_id=self.config.vpc_id
+        )
 
     def close(self) -> None:
         self.clients.close()
@@ -153,8 +194,11 @@ class AWSProvider:
         opts = annotations.parse(spec.options)
         check_spec(spec, opts)  # everything the user can get wrong, before any call
         lb, raw_groups, tags = self._observer.owned_load_balancer(ref, load_balancer_name(ref))
-        ours = [(g, tags[g["TargetGroupArn"]]) for g in raw_groups
-                if is_owned(tags.get(g["TargetGroupArn"], {}), ref)]
+        ours = [
+            (g, tags[g["TargetGroupArn"]])
+            for g in raw_groups
+            if is_owned(tags.get(g["TargetGroupArn"], {}), ref)
+        ]
 
         instance_ids = sorted({i for b in spec.backends if (i := instance_id(b.provider_id))})
         instances = self._placement.instances(instance_ids)
@@ -165,41 +209,63 @@ class AWSProvider:
         vpc_cidrs: tuple[str, ...] = ()
         if self._settings.manage_node_rules:
             node_groups, known = self._placement.node_groups(
-                instances, also=lb.security_groups if lb else ())
+                instances, also=lb.security_groups if lb else ()
+            )
             if self._settings.mode is SecurityGroupMode.NODES:
                 vpc_cidrs = self._placement.vpc_cidrs()
 
         sg_name = security_group_name(ref)
         have = {g["GroupId"] for g in known}
         groups = known + self._observer.security_groups(
-            [g for g in (*(lb.security_groups if lb else ()), *node_groups) if g not in have])
-        frontend = next((g for g in groups if g["GroupName"] == sg_name
-                         and g.get("VpcId", self.config.vpc_id) == self.config.vpc_id), None)
-        wants_frontend = self._settings.mode is SecurityGroupMode.LOAD_BALANCER and not opts.security_groups
+            [g for g in (*(lb.security_groups if lb else ()), *node_groups) if g not in have]
+        )
+        frontend = next(
+            (
+                g
+                for g in groups
+                if g["GroupName"] == sg_name
+                and g.get("VpcId", self.config.vpc_id) == self.config.vpc_id
+            ),
+            None,
+        )
+        wants_frontend = (
+            self._settings.mode is SecurityGroupMode.LOAD_BALANCER and not opts.security_groups
+        )
         if frontend is None and wants_frontend:
             frontend = self._observer.security_group_by_name(sg_name)
             if frontend is not None:
                 groups.append(frontend)
         if frontend is not None and not is_owned(tags_dict(frontend.get("Tags")), ref):
-            raise OwnershipError(f"security group {sg_name} ({frontend['GroupId']}) exists but is not "
-                                 f"tagged as {ref}'s; not touching it")
+            raise OwnershipError(
+                f"security group {sg_name} ({frontend['GroupId']}) exists but is not "
+                f"tagged as {ref}'s; not touching it"
+            )
         frontend_id = frontend["GroupId"] if frontend is not None else None
         backend_id = None
         if wants_frontend or opts.security_groups:  # the NLB will carry groups
             backend_id = self._backend_group(groups)
 
-        placement = self._placement.resolve(spec, opts, frontend_sg_id=frontend_id,
-                                            node_security_groups=node_groups, vpc_cidrs=vpc_cidrs)
+        placement = self._placement.resolve(
+            spec,
+            opts,
+            frontend_sg_id=frontend_id,
+            node_security_groups=node_groups,
+            vpc_cidrs=vpc_cidrs,
+        )
         placement = dataclasses.replace(placement, backend_sg_id=backend_id)
         desired = render(spec, opts, placement=placement, settings=self._settings)
         desired = dataclasses.replace(desired, targets=desired.targets & frozenset(instances))
         if desired.skipped_backends:
-            log.warning("event=backend_without_instance service=%s nodes=%s", ref.key,
-                        ",".join(desired.skipped_backends))
+            log.warning(
+                "event=backend_without_instance service=%s nodes=%s",
+                ref.key,
+                ",".join(desired.skipped_backends),
+            )
 
         attached = {g["TargetGroupName"] for g, _ in ours}
         adopted = self._observer.adopt_by_name(
-            ref, sorted({tg.name for tg in desired.target_groups} - attached))
+            ref, sorted({tg.name for tg in desired.target_groups} - attached)
+        )
         observed = Observed(
             lb=lb,
             attributes=self._observer.attributes(lb.arn) if lb else (),
@@ -221,6 +287,8 @@ class AWSProvider:
                 return None
             groups.append(found)
         if not is_backend_group(tags_dict(found.get("Tags")), self.cluster):
-            raise OwnershipError(f"security group {name} ({found['GroupId']}) exists but is not "
-                                 f"tagged as cluster {self.cluster}'s; not touching it")
+            raise OwnershipError(
+                f"security group {name} ({found['GroupId']}) exists but is not "
+                f"tagged as cluster {self.cluster}'s; not touching it"
+            )
         return str(found["GroupId"])

@@ -17,9 +17,14 @@ class TokenBucket:
     """`rate` tokens per second, at most `burst` banked. `acquire` blocks until a token
     is available and returns how long it waited."""
 
-    def __init__(self, *, rate: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self._rate = rate

@@ -21,20 +21,47 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from cloud_lb.model import (KUBE_PROXY_HEALTH_PORT, HealthCheck, HealthCheckProtocol, IPFamily,
-                            LoadBalancerSpec, Protocol)
+from cloud_lb.model import (
+    KUBE_PROXY_HEALTH_PORT,
+    HealthCheck,
+    HealthCheckProtocol,
+    IPFamily,
+    LoadBalancerSpec,
+    Protocol,
+)
 from cloud_lb.provider import InvalidSpecError
 from providers.aws import annotations as ann
 from providers.aws.annotations import NLBOptions
 from providers.aws.config import SecurityGroupMode
-from providers.aws.naming import (STATIC_ADDRESSES_TAG, backend_security_group_name, backend_tags,
-                                  load_balancer_name, ownership_tags, rule_description,
-                                  security_group_name, shared_rule_description, target_group_name)
-from providers.aws.security_groups import (BACKEND, FRONTEND, PortNeed, Rule, frontend_rules,
-                                           node_rules_from_backend, node_rules_from_cidrs)
-from providers.aws.state import (Desired, DesiredListener, DesiredLoadBalancer,
-                                 DesiredSecurityGroup, DesiredTargetGroup, HealthCheckSpec,
-                                 SubnetMapping)
+from providers.aws.naming import (
+    STATIC_ADDRESSES_TAG,
+    backend_security_group_name,
+    backend_tags,
+    load_balancer_name,
+    ownership_tags,
+    rule_description,
+    security_group_name,
+    shared_rule_description,
+    target_group_name,
+)
+from providers.aws.security_groups import (
+    BACKEND,
+    FRONTEND,
+    PortNeed,
+    Rule,
+    frontend_rules,
+    node_rules_from_backend,
+    node_rules_from_cidrs,
+)
+from providers.aws.state import (
+    Desired,
+    DesiredListener,
+    DesiredLoadBalancer,
+    DesiredSecurityGroup,
+    DesiredTargetGroup,
+    HealthCheckSpec,
+    SubnetMapping,
+)
 from providers.aws.subnets import SubnetInfo
 
 SHARED_PORTS = frozenset({KUBE_PROXY_HEALTH_PORT})
@@ -80,25 +107,35 @@ class Settings:
 def check_spec(spec: LoadBalancerSpec, opts: NLBOptions) -> tuple[PortGroup, ...]:
     """Reject what an NLB cannot serve; return the listener groups. No I/O."""
     if spec.is_l7:
-        raise InvalidSpecError("the AWS provider serves Services (NLB); Ingress is not supported here",
-                               field="spec.rules")
+        raise InvalidSpecError(
+            "the AWS provider serves Services (NLB); Ingress is not supported here",
+            field="spec.rules",
+        )
     if opts.security_groups and spec.source_ranges:
         raise InvalidSpecError(
             f"{ann.SECURITY_GROUPS}: loadBalancerSourceRanges cannot be enforced on security "
-            "groups cloud-lb does not own; drop one of the two", field=ann.SECURITY_GROUPS)
+            "groups cloud-lb does not own; drop one of the two",
+            field=ann.SECURITY_GROUPS,
+        )
     if opts.dualstack is False and IPFamily.IPV6 in spec.ip_families:
-        raise InvalidSpecError(f"{ann.IP_ADDRESS_TYPE}: ipv4 contradicts spec.ipFamilies with IPv6",
-                               field=ann.IP_ADDRESS_TYPE)
+        raise InvalidSpecError(
+            f"{ann.IP_ADDRESS_TYPE}: ipv4 contradicts spec.ipFamilies with IPv6",
+            field=ann.IP_ADDRESS_TYPE,
+        )
     by_port: dict[int, list] = {}  # type: ignore[type-arg]
     for listener in spec.listeners:
         if listener.protocol not in (Protocol.TCP, Protocol.UDP):
-            raise InvalidSpecError(f"port {listener.name}: protocol {listener.protocol} is not "
-                                   "supported by a Network Load Balancer (TCP, UDP)",
-                                   field="spec.ports.protocol")
+            raise InvalidSpecError(
+                f"port {listener.name}: protocol {listener.protocol} is not "
+                "supported by a Network Load Balancer (TCP, UDP)",
+                field="spec.ports.protocol",
+            )
         if listener.node_port == 0:
-            raise InvalidSpecError(f"port {listener.name}: no node port (allocateLoadBalancer"
-                                   "NodePorts: false); the AWS provider targets node ports",
-                                   field="spec.allocateLoadBalancerNodePorts")
+            raise InvalidSpecError(
+                f"port {listener.name}: no node port (allocateLoadBalancer"
+                "NodePorts: false); the AWS provider targets node ports",
+                field="spec.allocateLoadBalancerNodePorts",
+            )
         by_port.setdefault(listener.port, []).append(listener)
     groups: list[PortGroup] = []
     for port, listeners in sorted(by_port.items()):
@@ -109,9 +146,11 @@ def check_spec(spec: LoadBalancerSpec, opts: NLBOptions) -> tuple[PortGroup, ...
         tcp = next(li for li in listeners if li.protocol is Protocol.TCP)
         udp = next(li for li in listeners if li.protocol is Protocol.UDP)
         if tcp.node_port != udp.node_port:
-            raise InvalidSpecError(f"port {port}: TCP and UDP need the same node port to share "
-                                   f"one NLB listener (got {tcp.node_port} and {udp.node_port})",
-                                   field="spec.ports.nodePort")
+            raise InvalidSpecError(
+                f"port {port}: TCP and UDP need the same node port to share "
+                f"one NLB listener (got {tcp.node_port} and {udp.node_port})",
+                field="spec.ports.nodePort",
+            )
         groups.append(PortGroup(port, "TCP_UDP", tcp.node_port, tcp.health_check))
     return tuple(groups)
 
@@ -150,15 +189,19 @@ def health_check(group: PortGroup, opts: NLBOptions) -> HealthCheckSpec:
     else:
         path = None
     if group.protocol == "UDP" and protocol == "TCP" and port_str == "traffic-port":
-        raise InvalidSpecError(f"{ann.HC_PORT}: a UDP port cannot be health-checked over TCP on "
-                               "its own port; set a TCP or HTTP health-check port",
-                               field=ann.HC_PORT)
+        raise InvalidSpecError(
+            f"{ann.HC_PORT}: a UDP port cannot be health-checked over TCP on "
+            "its own port; set a TCP or HTTP health-check port",
+            field=ann.HC_PORT,
+        )
     interval = o.interval or _clamp(base.interval_seconds, 5, 300)
     timeout = o.timeout or _clamp(base.timeout_seconds, 2, 120)
     if timeout >= interval:
         if o.timeout is not None:
-            raise InvalidSpecError(f"{ann.HC_TIMEOUT}: must be less than the interval ({interval}s)",
-                                   field=ann.HC_TIMEOUT)
+            raise InvalidSpecError(
+                f"{ann.HC_TIMEOUT}: must be less than the interval ({interval}s)",
+                field=ann.HC_TIMEOUT,
+            )
         timeout = interval - 1
     return HealthCheckSpec(
         protocol=protocol,
@@ -172,8 +215,9 @@ def health_check(group: PortGroup, opts: NLBOptions) -> HealthCheckSpec:
     )
 
 
-def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
-           settings: Settings) -> Desired:
+def render(
+    spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement, settings: Settings
+) -> Desired:
     ref = spec.ref
     groups = check_spec(spec, opts)
     tags = {**ownership_tags(ref), **dict(settings.extra_tags), **dict(opts.additional_tags)}
@@ -195,7 +239,9 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
     if static:
         lb_tags[STATIC_ADDRESSES_TAG] = static
 
-    own_frontend = settings.mode is SecurityGroupMode.LOAD_BALANCER and not placement.user_security_groups
+    own_frontend = (
+        settings.mode is SecurityGroupMode.LOAD_BALANCER and not placement.user_security_groups
+    )
     frontend = placement.frontend_sg_id or FRONTEND
     backend = placement.backend_sg_id or BACKEND
     if placement.user_security_groups:
@@ -215,14 +261,29 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
         attributes = dict(opts.target_group_attributes)
         if group.protocol == "TCP":
             attributes[PROXY_PROTOCOL_ATTRIBUTE] = "true" if opts.proxy_protocol else "false"
-        target_groups.append(DesiredTargetGroup(
-            name=name, protocol=group.protocol, port=group.node_port, health=hc,
-            attributes=tuple(sorted(attributes.items())), tags=tuple(sorted(tags.items()))))
-        listeners.append(DesiredListener(port=group.port, protocol=group.protocol, target_group=name))
-        needs.append(PortNeed(
-            protocols=("tcp", "udp") if group.protocol == "TCP_UDP" else (group.protocol.lower(),),
-            listener_port=group.port, node_port=group.node_port,
-            health_port=None if hc.port == "traffic-port" else int(hc.port)))
+        target_groups.append(
+            DesiredTargetGroup(
+                name=name,
+                protocol=group.protocol,
+                port=group.node_port,
+                health=hc,
+                attributes=tuple(sorted(attributes.items())),
+                tags=tuple(sorted(tags.items())),
+            )
+        )
+        listeners.append(
+            DesiredListener(port=group.port, protocol=group.protocol, target_group=name)
+        )
+        needs.append(
+            PortNeed(
+                protocols=("tcp", "udp")
+                if group.protocol == "TCP_UDP"
+                else (group.protocol.lower(),),
+                listener_port=group.port,
+                node_port=group.node_port,
+                health_port=None if hc.port == "traffic-port" else int(hc.port),
+            )
+        )
 
     description = rule_description(ref)
     shared = shared_rule_description(ref.cluster)
@@ -234,18 +295,30 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
     if settings.manage_node_rules and placement.node_security_groups:
         managed += placement.node_security_groups
         if with_backend:
-            rules += [r.resolve({BACKEND: backend}) for r in node_rules_from_backend(
-                needs, placement.node_security_groups, node_port_range=settings.node_port_range,
-                description=shared)]
+            rules += [
+                r.resolve({BACKEND: backend})
+                for r in node_rules_from_backend(
+                    needs,
+                    placement.node_security_groups,
+                    node_port_range=settings.node_port_range,
+                    description=shared,
+                )
+            ]
         else:
             # no group on the NLB: clients arrive with their own address (instance
             # targets); IPv6 clients of a dual-stack NLB arrive from the NLB's IPv4s
             client_cidrs = tuple(c for c in cidrs if ":" not in c)
             if dualstack:
                 client_cidrs += placement.vpc_cidrs
-            rules += node_rules_from_cidrs(needs, placement.node_security_groups, client_cidrs,
-                                           placement.vpc_cidrs, description=description,
-                                           shared_description=shared, shared_ports=SHARED_PORTS)
+            rules += node_rules_from_cidrs(
+                needs,
+                placement.node_security_groups,
+                client_cidrs,
+                placement.vpc_cidrs,
+                description=description,
+                shared_description=shared,
+                shared_ports=SHARED_PORTS,
+            )
 
     targets: set[str] = set()
     skipped: list[str] = []
@@ -274,12 +347,16 @@ def render(spec: LoadBalancerSpec, opts: NLBOptions, *, placement: Placement,
             name=security_group_name(ref),
             description=f"cloud-lb NLB {ref.key} (cluster {ref.cluster})",
             tags=tuple(sorted(tags.items())),
-        ) if own_frontend else None,
+        )
+        if own_frontend
+        else None,
         backend_sg=DesiredSecurityGroup(
             name=backend_security_group_name(ref.cluster),
             description=f"cloud-lb NLBs of cluster {ref.cluster}: admitted on the nodes",
             tags=tuple(sorted(backend_tags(ref.cluster).items())),
-        ) if with_backend else None,
+        )
+        if with_backend
+        else None,
         rules=tuple(sorted(rules)),
         managed_groups=tuple(managed),
         skipped_backends=tuple(skipped),

@@ -42,21 +42,33 @@ class Rule:
 
     @property
     def key(self) -> tuple[str, str, int, int, str, str]:
-        return (self.group_id, self.protocol, self.from_port, self.to_port, self.cidr,
-                self.source_group)
+        return (
+            self.group_id,
+            self.protocol,
+            self.from_port,
+            self.to_port,
+            self.cidr,
+            self.source_group,
+        )
 
     def resolve(self, ids: dict[str, str]) -> Rule:
         """This rule with placeholders (FRONTEND, BACKEND) replaced by real group IDs."""
         return Rule(
             group_id=ids.get(self.group_id, self.group_id),
-            protocol=self.protocol, from_port=self.from_port, to_port=self.to_port,
+            protocol=self.protocol,
+            from_port=self.from_port,
+            to_port=self.to_port,
             cidr=self.cidr,
             source_group=ids.get(self.source_group, self.source_group),
             description=self.description,
         )
 
     def __str__(self) -> str:
-        ports = str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}"
+        ports = (
+            str(self.from_port)
+            if self.from_port == self.to_port
+            else f"{self.from_port}-{self.to_port}"
+        )
         source = self.cidr or self.source_group
         return f"{self.group_id} {self.protocol}/{ports} from {source}"
 
@@ -67,8 +79,11 @@ def to_permission(rule: Rule) -> dict[str, Any]:
     The description goes along on revoke too: AWS matches rules without it, moto
     matches group-pair rules only with it, and we only revoke rules that carry ours.
     """
-    permission: dict[str, Any] = {"IpProtocol": rule.protocol, "FromPort": rule.from_port,
-                                  "ToPort": rule.to_port}
+    permission: dict[str, Any] = {
+        "IpProtocol": rule.protocol,
+        "FromPort": rule.from_port,
+        "ToPort": rule.to_port,
+    }
     desc = {"Description": rule.description} if rule.description else {}
     if rule.source_group:
         permission["UserIdGroupPairs"] = [{"GroupId": rule.source_group, **desc}]
@@ -87,12 +102,24 @@ def from_group(group: dict[str, Any]) -> list[Rule]:
         proto = str(perm.get("IpProtocol", "-1"))
         lo, hi = int(perm.get("FromPort", -1)), int(perm.get("ToPort", -1))
         for r in perm.get("IpRanges", []):
-            rules.append(Rule(gid, proto, lo, hi, cidr=r["CidrIp"], description=r.get("Description", "")))
+            rules.append(
+                Rule(gid, proto, lo, hi, cidr=r["CidrIp"], description=r.get("Description", ""))
+            )
         for r in perm.get("Ipv6Ranges", []):
-            rules.append(Rule(gid, proto, lo, hi, cidr=r["CidrIpv6"], description=r.get("Description", "")))
+            rules.append(
+                Rule(gid, proto, lo, hi, cidr=r["CidrIpv6"], description=r.get("Description", ""))
+            )
         for r in perm.get("UserIdGroupPairs", []):
-            rules.append(Rule(gid, proto, lo, hi, source_group=r["GroupId"],
-                              description=r.get("Description", "")))
+            rules.append(
+                Rule(
+                    gid,
+                    proto,
+                    lo,
+                    hi,
+                    source_group=r["GroupId"],
+                    description=r.get("Description", ""),
+                )
+            )
     return rules
 
 
@@ -106,16 +133,35 @@ class PortNeed:
     health_port: int | None  # None when the check uses the traffic port itself
 
 
-def frontend_rules(needs: Iterable[PortNeed], cidrs: Iterable[str], *, description: str) -> list[Rule]:
+def frontend_rules(
+    needs: Iterable[PortNeed], cidrs: Iterable[str], *, description: str
+) -> list[Rule]:
     """The NLB group's rules: each source range on each listener port."""
     cidr_list = list(cidrs)
-    return _dedupe([Rule(FRONTEND, proto, need.listener_port, need.listener_port, cidr=cidr,
-                         description=description)
-                    for need in needs for proto in need.protocols for cidr in cidr_list])
+    return _dedupe(
+        [
+            Rule(
+                FRONTEND,
+                proto,
+                need.listener_port,
+                need.listener_port,
+                cidr=cidr,
+                description=description,
+            )
+            for need in needs
+            for proto in need.protocols
+            for cidr in cidr_list
+        ]
+    )
 
 
-def node_rules_from_backend(needs: Iterable[PortNeed], node_groups: Iterable[str], *,
-                           node_port_range: tuple[int, int], description: str) -> list[Rule]:
+def node_rules_from_backend(
+    needs: Iterable[PortNeed],
+    node_groups: Iterable[str],
+    *,
+    node_port_range: tuple[int, int],
+    description: str,
+) -> list[Rule]:
     """loadBalancer mode: node groups admit the cluster's backend group on the node-port
     range (per protocol in use) and on health-check ports outside that range."""
     low, high = node_port_range
@@ -123,20 +169,36 @@ def node_rules_from_backend(needs: Iterable[PortNeed], node_groups: Iterable[str
     # tcp always: health checks are TCP/HTTP even for UDP ports (e.g. a UDP Service's
     # healthCheckNodePort lies inside the range)
     protocols = sorted({p for need in need_list for p in need.protocols} | {"tcp"})
-    health = sorted({need.health_port for need in need_list
-                     if need.health_port is not None and not low <= need.health_port <= high})
+    health = sorted(
+        {
+            need.health_port
+            for need in need_list
+            if need.health_port is not None and not low <= need.health_port <= high
+        }
+    )
     rules: list[Rule] = []
     for gid in node_groups:
-        rules += [Rule(gid, proto, low, high, source_group=BACKEND, description=description)
-                  for proto in protocols]
-        rules += [Rule(gid, "tcp", port, port, source_group=BACKEND, description=description)
-                  for port in health]
+        rules += [
+            Rule(gid, proto, low, high, source_group=BACKEND, description=description)
+            for proto in protocols
+        ]
+        rules += [
+            Rule(gid, "tcp", port, port, source_group=BACKEND, description=description)
+            for port in health
+        ]
     return _dedupe(rules)
 
 
-def node_rules_from_cidrs(needs: Iterable[PortNeed], node_groups: Iterable[str], cidrs: Iterable[str],
-                          vpc_cidrs: Iterable[str], *, description: str, shared_description: str,
-                          shared_ports: frozenset[int]) -> list[Rule]:
+def node_rules_from_cidrs(
+    needs: Iterable[PortNeed],
+    node_groups: Iterable[str],
+    cidrs: Iterable[str],
+    vpc_cidrs: Iterable[str],
+    *,
+    description: str,
+    shared_description: str,
+    shared_ports: frozenset[int],
+) -> list[Rule]:
     """nodes mode: node groups admit the clients and the NLB's health checks."""
     rules: list[Rule] = []
     cidr_list, vpc_list = list(cidrs), list(vpc_cidrs)
@@ -144,13 +206,29 @@ def node_rules_from_cidrs(needs: Iterable[PortNeed], node_groups: Iterable[str],
         for need in needs:
             for proto in need.protocols:
                 for cidr in cidr_list:
-                    rules.append(Rule(gid, proto, need.node_port, need.node_port, cidr=cidr,
-                                      description=description))
+                    rules.append(
+                        Rule(
+                            gid,
+                            proto,
+                            need.node_port,
+                            need.node_port,
+                            cidr=cidr,
+                            description=description,
+                        )
+                    )
             health = need.health_port if need.health_port is not None else need.node_port
             shared = health in shared_ports
             for cidr in vpc_list:
-                rules.append(Rule(gid, "tcp", health, health, cidr=cidr,
-                                  description=shared_description if shared else description))
+                rules.append(
+                    Rule(
+                        gid,
+                        "tcp",
+                        health,
+                        health,
+                        cidr=cidr,
+                        description=shared_description if shared else description,
+                    )
+                )
     return _dedupe(rules)
 
 

@@ -41,20 +41,27 @@ class SubnetInfo:
     @classmethod
     def from_aws(cls, subnet: dict) -> SubnetInfo:  # type: ignore[type-arg]
         ipv6 = tuple(
-            a["Ipv6CidrBlock"] for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
+            a["Ipv6CidrBlock"]
+            for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
             # "not gone" rather than == "associated": moto reports the state oddly
             if a.get("Ipv6CidrBlockState", {}).get("State") not in _GONE
         )
-        return cls(id=subnet["SubnetId"], zone=subnet["AvailabilityZone"],
-                   cidr=subnet["CidrBlock"], ipv6_cidrs=ipv6,
-                   tags=tuple(sorted(tags_dict(subnet.get("Tags")).items())))
+        return cls(
+            id=subnet["SubnetId"],
+            zone=subnet["AvailabilityZone"],
+            cidr=subnet["CidrBlock"],
+            ipv6_cidrs=ipv6,
+            tags=tuple(sorted(tags_dict(subnet.get("Tags")).items())),
+        )
 
 
 def role_tag(internal: bool) -> str:
     return ROLE_INTERNAL_ELB if internal else ROLE_ELB
 
 
-def discover(subnets: Iterable[SubnetInfo], *, cluster: str, internal: bool) -> tuple[SubnetInfo, ...]:
+def discover(
+    subnets: Iterable[SubnetInfo], *, cluster: str, internal: bool
+) -> tuple[SubnetInfo, ...]:
     """One qualifying subnet per AZ, sorted by AZ."""
     role = role_tag(internal)
     ours = cluster_tag(cluster)
@@ -76,7 +83,9 @@ def _rank(subnet: SubnetInfo, ours: str) -> tuple[int, str]:
     return (0 if ours in subnet.tag_map else 1, subnet.id)
 
 
-def pick(subnets: Sequence[SubnetInfo], wanted: Sequence[str]) -> tuple[tuple[SubnetInfo, ...], list[str]]:
+def pick(
+    subnets: Sequence[SubnetInfo], wanted: Sequence[str]
+) -> tuple[tuple[SubnetInfo, ...], list[str]]:
     """Resolve subnet IDs or Name tags, in the order given; returns (found, missing)."""
     by_id = {s.id: s for s in subnets}
     by_name: dict[str, list[SubnetInfo]] = {}

@@ -14,8 +14,16 @@ from typing import Any
 
 import pytest
 
-from cloud_lb.model import (HealthCheck, HealthCheckProtocol, LBRef, Listener, LoadBalancerSpec,
-                            ObjectKind, Protocol, TrafficPolicy)
+from cloud_lb.model import (
+    HealthCheck,
+    HealthCheckProtocol,
+    LBRef,
+    Listener,
+    LoadBalancerSpec,
+    ObjectKind,
+    Protocol,
+    TrafficPolicy,
+)
 from cloud_lb.provider import CallRecorder, ProviderContext
 from providers.aws.provider import AWSProvider
 from providers.aws.testing import FakeAWS, fake_aws
@@ -24,13 +32,23 @@ KUBE_PROXY = HealthCheck(protocol=HealthCheckProtocol.HTTP, port=10256, path="/h
 
 
 def tcp(port: int = 80, node_port: int = 30080, health: HealthCheck = KUBE_PROXY) -> Listener:
-    return Listener(name=f"tcp-{port}", protocol=Protocol.TCP, port=port, node_port=node_port,
-                    health_check=health)
+    return Listener(
+        name=f"tcp-{port}",
+        protocol=Protocol.TCP,
+        port=port,
+        node_port=node_port,
+        health_check=health,
+    )
 
 
 def udp(port: int = 53, node_port: int = 30053, health: HealthCheck = KUBE_PROXY) -> Listener:
-    return Listener(name=f"udp-{port}", protocol=Protocol.UDP, port=port, node_port=node_port,
-                    health_check=health)
+    return Listener(
+        name=f"udp-{port}",
+        protocol=Protocol.UDP,
+        port=port,
+        node_port=node_port,
+        health_check=health,
+    )
 
 
 @dataclass
@@ -41,20 +59,38 @@ class Harness:
     providers: list[AWSProvider] = field(default_factory=list)
 
     def provider(self, **config: Any) -> AWSProvider:
-        built = AWSProvider(self.fake.config(**config),
-                            ProviderContext(cluster_name=self.cluster, recorder=self.recorder))
+        built = AWSProvider(
+            self.fake.config(**config),
+            ProviderContext(cluster_name=self.cluster, recorder=self.recorder),
+        )
         self.providers.append(built)
         return built
 
     def ref(self, name: str = "web", namespace: str = "default") -> LBRef:
-        return LBRef(cluster=self.cluster, kind=ObjectKind.SERVICE, namespace=namespace, name=name,
-                     uid=str(uuid.uuid4()))
+        return LBRef(
+            cluster=self.cluster,
+            kind=ObjectKind.SERVICE,
+            namespace=namespace,
+            name=name,
+            uid=str(uuid.uuid4()),
+        )
 
-    def spec(self, ref: LBRef | None = None, *, listeners: tuple[Listener, ...] = (), nodes: int = 2,
-             options: dict[str, str] | None = None, **kwargs: Any) -> LoadBalancerSpec:
-        return LoadBalancerSpec(ref=ref or self.ref(), listeners=listeners or (tcp(),),
-                                backends=self.fake.backends(nodes),
-                                options=tuple(sorted((options or {}).items())), **kwargs)
+    def spec(
+        self,
+        ref: LBRef | None = None,
+        *,
+        listeners: tuple[Listener, ...] = (),
+        nodes: int = 2,
+        options: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> LoadBalancerSpec:
+        return LoadBalancerSpec(
+            ref=ref or self.ref(),
+            listeners=listeners or (tcp(),),
+            backends=self.fake.backends(nodes),
+            options=tuple(sorted((options or {}).items())),
+            **kwargs,
+        )
 
     def mutations(self) -> dict[str, int]:
         """Mutating calls so far, by operation."""
@@ -77,11 +113,15 @@ class Harness:
         return self.elb().describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
 
     def targets(self, tg_arn: str) -> set[str]:
-        health = self.elb().describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+        health = self.elb().describe_target_health(TargetGroupArn=tg_arn)[
+            "TargetHealthDescriptions"
+        ]
         return {h["Target"]["Id"] for h in health}
 
     def ingress(self, group_id: str) -> list[dict[str, Any]]:
-        return self.ec2().describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]["IpPermissions"]
+        return self.ec2().describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0][
+            "IpPermissions"
+        ]
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ def test_node_add_and_remove_is_one_call_each_per_target_group(aws: Harness) -> 
     changed = dataclasses.replace(spec, backends=aws.fake.backends(5)[1:])
     before = aws.mutations()
     provider.update_backends(changed)
-    delta = {op: n - before.get(op, 0) for op, n in aws.mutations().items() if n != before.get(op, 0)}
+    delta = {
+        op: n - before.get(op, 0) for op, n in aws.mutations().items() if n != before.get(op, 0)
+    }
     assert delta == {"elbv2:RegisterTargets": 2, "elbv2:DeregisterTargets": 2}
     lb = aws.lb(load_balancer_name(spec.ref))
     wanted = {iid for iid, _, _ in aws.fake.instances[1:5]}
@@ -28,11 +30,17 @@ def test_node_add_and_remove_is_one_call_each_per_target_group(aws: Harness) -> 
 
 def test_nodes_without_an_instance_are_skipped_not_fatal(aws: Harness) -> None:
     from cloud_lb.model import Backend
+
     provider = aws.provider()
     spec = aws.spec(nodes=2)
-    odd = dataclasses.replace(spec, backends=(*spec.backends,
-                                              Backend("bare-metal", "10.0.1.200", "kind://x/y"),
-                                              Backend("gone", "10.0.1.201", "aws:///eu-west-3a/i-0000000000000dead")))
+    odd = dataclasses.replace(
+        spec,
+        backends=(
+            *spec.backends,
+            Backend("bare-metal", "10.0.1.200", "kind://x/y"),
+            Backend("gone", "10.0.1.201", "aws:///eu-west-3a/i-0000000000000dead"),
+        ),
+    )
     status = provider.ensure(odd)
     assert status.backends_total == 2
     [tg] = aws.target_groups(aws.lb(load_balancer_name(spec.ref))["LoadBalancerArn"])

@@ -14,7 +14,9 @@ from providers.aws.testing import demo_cloud
 from tests.providers.aws.conftest import tcp
 
 
-def test_demo_cloud_serves_the_provider_over_http_and_stops_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_cloud_serves_the_provider_over_http_and_stops_cleanly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     threads_before = set(threading.enumerate())
     nodes = [("node-a", "10.1.0.1"), ("node-b", "10.1.0.2")]
     with demo_cloud("demo", nodes) as demo:
@@ -25,12 +27,15 @@ def test_demo_cloud_serves_the_provider_over_http_and_stops_cleanly(monkeypatch:
             monkeypatch.setenv(key, value)
         plugin = load_plugin("aws")
         config = plugin.config_model.model_validate(demo.config)
-        provider = plugin.factory(config, ProviderContext(cluster_name="demo", recorder=CallRecorder()))
+        provider = plugin.factory(
+            config, ProviderContext(cluster_name="demo", recorder=CallRecorder())
+        )
         try:
             spec = LoadBalancerSpec(
                 ref=LBRef("demo", ObjectKind.SERVICE, "default", "web", "uid-demo"),
                 listeners=(tcp(80, 30080),),
-                backends=tuple(Backend(name, ip, demo.provider_ids[name]) for name, ip in nodes))
+                backends=tuple(Backend(name, ip, demo.provider_ids[name]) for name, ip in nodes),
+            )
             status = provider.ensure(spec)
             text = demo.describe()
         finally:
@@ -45,23 +50,32 @@ def test_demo_cloud_serves_the_provider_over_http_and_stops_cleanly(monkeypatch:
 
 
 def test_config_uses_camel_case_and_hides_credentials() -> None:
-    config = AWSConfig.model_validate({"region": "eu-west-3", "vpcId": "vpc-0abc",
-                                       "accessKeyId": "AKIAEXAMPLE", "secretAccessKey": "s3cr3t-value",
-                                       "securityGroupMode": "nodes",
-                                       "rateLimits": {"elbv2Mutate": {"perSecond": 2, "burst": 4}}})
+    config = AWSConfig.model_validate(
+        {
+            "region": "eu-west-3",
+            "vpcId": "vpc-0abc",
+            "accessKeyId": "AKIAEXAMPLE",
+            "secretAccessKey": "s3cr3t-value",
+            "securityGroupMode": "nodes",
+            "rateLimits": {"elbv2Mutate": {"perSecond": 2, "burst": 4}},
+        }
+    )
     assert config.rate_limits.elbv2_mutate.burst == 4
     assert config.rate_limits.ec2_read.per_second == 20  # defaults for the rest
     assert "s3cr3t-value" not in repr(config) and "s3cr3t-value" not in str(config.model_dump())
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"accessKeyId": "AKIA"}, "together"),
-    ({"vpcId": "vpc-XYZ"}, "vpcId"),
-    ({"subnets": ["sub-1"]}, "subnet ID"),
-    ({"nodeSecurityGroupIds": ["nodes"]}, "security group ID"),
-    ({"securityGroupMode": "both"}, "securityGroupMode"),
-    ({"unknown": 1}, "unknown"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"accessKeyId": "AKIA"}, "together"),
+        ({"vpcId": "vpc-XYZ"}, "vpcId"),
+        ({"subnets": ["sub-1"]}, "subnet ID"),
+        ({"nodeSecurityGroupIds": ["nodes"]}, "security group ID"),
+        ({"securityGroupMode": "both"}, "securityGroupMode"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
 def test_config_errors_name_the_field(data: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError) as err:
         AWSConfig.model_validate({"region": "eu-west-3", "vpcId": "vpc-0abc", **data})

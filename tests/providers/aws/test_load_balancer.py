@@ -11,8 +11,11 @@ from tests.providers.aws.conftest import Harness, tcp, udp
 
 
 def _names(aws: Harness, name: str) -> list[str]:
-    return [lb["LoadBalancerName"] for lb in aws.elb().describe_load_balancers()["LoadBalancers"]
-            if lb["LoadBalancerName"] == name]
+    return [
+        lb["LoadBalancerName"]
+        for lb in aws.elb().describe_load_balancers()["LoadBalancers"]
+        if lb["LoadBalancerName"] == name
+    ]
 
 
 def test_default_is_an_internet_facing_nlb_with_its_dns_name_as_hostname(aws: Harness) -> None:
@@ -30,7 +33,11 @@ def test_internal_annotation_and_spec_flag_give_an_internal_nlb(aws: Harness) ->
     by_annotation = aws.spec(options={ann.INTERNAL: "true"})
     by_spec = aws.spec(internal=True)
     scheme_wins = aws.spec(internal=True, options={ann.SCHEME: "internet-facing"})
-    for spec, scheme in ((by_annotation, "internal"), (by_spec, "internal"), (scheme_wins, "internet-facing")):
+    for spec, scheme in (
+        (by_annotation, "internal"),
+        (by_spec, "internal"),
+        (scheme_wins, "internet-facing"),
+    ):
         provider.ensure(spec)
         assert aws.lb(load_balancer_name(spec.ref))["Scheme"] == scheme
 
@@ -58,7 +65,11 @@ def test_tcp_udp_and_tcp_udp_listeners_and_target_groups(aws: Harness) -> None:
     status = provider.ensure(spec)
     lb = aws.lb(load_balancer_name(spec.ref))
     listeners = aws.elb().describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
-    assert sorted((li["Port"], li["Protocol"]) for li in listeners) == [(53, "TCP_UDP"), (80, "TCP"), (5353, "UDP")]
+    assert sorted((li["Port"], li["Protocol"]) for li in listeners) == [
+        (53, "TCP_UDP"),
+        (80, "TCP"),
+        (5353, "UDP"),
+    ]
     groups = {(tg["Protocol"], tg["Port"]) for tg in aws.target_groups(lb["LoadBalancerArn"])}
     assert groups == {("TCP", 30080), ("UDP", 30535), ("TCP_UDP", 30053)}
     for tg in aws.target_groups(lb["LoadBalancerArn"]):
@@ -73,17 +84,25 @@ def test_local_traffic_policy_checks_the_health_check_node_port(aws: Harness) ->
     spec = aws.spec(listeners=(tcp(80, 30080, local),), traffic_policy=TrafficPolicy.LOCAL)
     provider.ensure(spec)
     [tg] = aws.target_groups(aws.lb(load_balancer_name(spec.ref))["LoadBalancerArn"])
-    assert (tg["HealthCheckProtocol"], tg["HealthCheckPort"], tg["HealthCheckPath"]) == ("HTTP", "32100", "/healthz")
+    assert (tg["HealthCheckProtocol"], tg["HealthCheckPort"], tg["HealthCheckPath"]) == (
+        "HTTP",
+        "32100",
+        "/healthz",
+    )
     # switching to Cluster with a TCP check on the traffic port modifies the group in place
-    cluster = dataclasses.replace(spec, traffic_policy=TrafficPolicy.CLUSTER, listeners=(
-        tcp(80, 30080, HealthCheck(protocol=HealthCheckProtocol.TCP, port=30080)),))
+    cluster = dataclasses.replace(
+        spec,
+        traffic_policy=TrafficPolicy.CLUSTER,
+        listeners=(tcp(80, 30080, HealthCheck(protocol=HealthCheckProtocol.TCP, port=30080)),),
+    )
     before = aws.mutations()
     provider.ensure(cluster)
     after = aws.mutations()
     # the health check changes in place (both ports lie in the node-port range the
     # cluster's backend group is admitted on: no rule changes)
     assert {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)} == {
-        "elbv2:ModifyTargetGroup": 1}
+        "elbv2:ModifyTargetGroup": 1
+    }
     [tg] = aws.target_groups(aws.lb(load_balancer_name(spec.ref))["LoadBalancerArn"])
     assert (tg["HealthCheckProtocol"], tg["HealthCheckPort"]) == ("TCP", "traffic-port")
     assert provider.plan(cluster) == []
@@ -91,21 +110,37 @@ def test_local_traffic_policy_checks_the_health_check_node_port(aws: Harness) ->
 
 def test_attributes_and_tags(aws: Harness) -> None:
     provider = aws.provider(extraTags={"env": "test"})
-    spec = aws.spec(options={ann.CROSS_ZONE: "true", ann.PROXY_PROTOCOL: "*",
-                             ann.ADDITIONAL_TAGS: "team=web",
-                             ann.TARGET_GROUP_ATTRIBUTES: "deregistration_delay.timeout_seconds=30"})
+    spec = aws.spec(
+        options={
+            ann.CROSS_ZONE: "true",
+            ann.PROXY_PROTOCOL: "*",
+            ann.ADDITIONAL_TAGS: "team=web",
+            ann.TARGET_GROUP_ATTRIBUTES: "deregistration_delay.timeout_seconds=30",
+        }
+    )
     provider.ensure(spec)
     lb = aws.lb(load_balancer_name(spec.ref))
-    attrs = {a["Key"]: a["Value"] for a in aws.elb().describe_load_balancer_attributes(
-        LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
+    attrs = {
+        a["Key"]: a["Value"]
+        for a in aws.elb().describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])[
+            "Attributes"
+        ]
+    }
     assert attrs["load_balancing.cross_zone.enabled"] == "true"
     [tg] = aws.target_groups(lb["LoadBalancerArn"])
-    tg_attrs = {a["Key"]: a["Value"] for a in aws.elb().describe_target_group_attributes(
-        TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+    tg_attrs = {
+        a["Key"]: a["Value"]
+        for a in aws.elb().describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])[
+            "Attributes"
+        ]
+    }
     assert tg_attrs["proxy_protocol_v2.enabled"] == "true"
     assert tg_attrs["deregistration_delay.timeout_seconds"] == "30"
     for arn in (lb["LoadBalancerArn"], tg["TargetGroupArn"]):
-        tags = {t["Key"]: t["Value"] for t in aws.elb().describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]}
+        tags = {
+            t["Key"]: t["Value"]
+            for t in aws.elb().describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
+        }
         assert tags[f"kubernetes.io/cluster/{aws.cluster}"] == "owned"
         assert tags["kubernetes.io/service-name"] == "default/web"
         assert tags["cloud-lb.io/uid"] == spec.ref.uid
@@ -113,8 +148,12 @@ def test_attributes_and_tags(aws: Harness) -> None:
     # turning proxy protocol and cross-zone off converges back, then nothing to do
     plain = dataclasses.replace(spec, options=())
     provider.ensure(plain)
-    attrs = {a["Key"]: a["Value"] for a in aws.elb().describe_load_balancer_attributes(
-        LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
+    attrs = {
+        a["Key"]: a["Value"]
+        for a in aws.elb().describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])[
+            "Attributes"
+        ]
+    }
     assert attrs["load_balancing.cross_zone.enabled"] == "false"
     assert provider.plan(plain) == []
 

@@ -14,12 +14,22 @@ from providers.aws.render import instance_id
 
 EXAMPLES = 500 if os.environ.get("CLOUD_LB_FULL") == "1" else 60
 dns_label = st.from_regex(r"\A[a-z]([-a-z0-9]{0,61}[a-z0-9])?\Z", fullmatch=True)
-refs = st.builds(LBRef, cluster=st.text(string.ascii_lowercase + "-", min_size=1, max_size=30),
-                 kind=st.just(ObjectKind.SERVICE), namespace=dns_label, name=dns_label, uid=st.uuids().map(str))
+refs = st.builds(
+    LBRef,
+    cluster=st.text(string.ascii_lowercase + "-", min_size=1, max_size=30),
+    kind=st.just(ObjectKind.SERVICE),
+    namespace=dns_label,
+    name=dns_label,
+    uid=st.uuids().map(str),
+)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(ref=refs, protocol=st.sampled_from(["TCP", "UDP", "TCP_UDP"]), node_port=st.integers(30000, 32767))
+@given(
+    ref=refs,
+    protocol=st.sampled_from(["TCP", "UDP", "TCP_UDP"]),
+    node_port=st.integers(30000, 32767),
+)
 def test_every_name_is_a_valid_elb_name(ref: LBRef, protocol: str, node_port: int) -> None:
     lb = naming.load_balancer_name(ref)
     tg = naming.target_group_name(ref, protocol=protocol, node_port=node_port)

@@ -29,8 +29,17 @@ def _frontend(aws: Harness, spec_name: str) -> str:
 def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness) -> None:
     ec2 = aws.ec2()
     # someone else's rules on the shared node group, one of them identical to one we need
-    ec2.authorize_security_group_ingress(GroupId=aws.fake.node_sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.9.0.0/16", "Description": "ssh"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=aws.fake.node_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.9.0.0/16", "Description": "ssh"}],
+            }
+        ],
+    )
     foreign_before = {r for r in _sources(aws, aws.fake.node_sg) if r[3] == "ssh"}
     provider = aws.provider()
     spec = aws.spec(listeners=(tcp(80, 30080), udp(53, 30053)))
@@ -38,10 +47,16 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
     name = load_balancer_name(spec.ref)
     frontend, backend = aws.lb(name)["SecurityGroups"]
     ours, shared = rule_description(spec.ref), f"cloud-lb/{aws.cluster}/shared"
-    assert _sources(aws, frontend) == {("tcp", 80, "0.0.0.0/0", ours), ("udp", 53, "0.0.0.0/0", ours)}
+    assert _sources(aws, frontend) == {
+        ("tcp", 80, "0.0.0.0/0", ours),
+        ("udp", 53, "0.0.0.0/0", ours),
+    }
     assert _sources(aws, backend) == set()
     assert _sources(aws, aws.fake.node_sg) == foreign_before | {
-        ("tcp", 30000, backend, shared), ("udp", 30000, backend, shared), ("tcp", 10256, backend, shared)}
+        ("tcp", 30000, backend, shared),
+        ("udp", 30000, backend, shared),
+        ("tcp", 10256, backend, shared),
+    }
 
     restricted = dataclasses.replace(spec, source_ranges=("203.0.113.0/24", "198.51.100.7/32"))
     changes = provider.plan(restricted)
@@ -49,13 +64,18 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
     assert sum(c.resource == "security-group-rule" and c.action == "delete" for c in changes) == 2
     provider.ensure(restricted)
     assert {(p, port, src) for p, port, src, _ in _sources(aws, frontend)} == {
-        ("tcp", 80, "203.0.113.0/24"), ("udp", 53, "203.0.113.0/24"),
-        ("tcp", 80, "198.51.100.7/32"), ("udp", 53, "198.51.100.7/32")}
+        ("tcp", 80, "203.0.113.0/24"),
+        ("udp", 53, "203.0.113.0/24"),
+        ("tcp", 80, "198.51.100.7/32"),
+        ("udp", 53, "198.51.100.7/32"),
+    }
 
     narrowed = dataclasses.replace(spec, source_ranges=("198.51.100.7/32",))
     provider.ensure(narrowed)
-    assert {(p, src) for p, _, src, _ in _sources(aws, frontend)} == {("tcp", "198.51.100.7/32"),
-                                                                       ("udp", "198.51.100.7/32")}
+    assert {(p, src) for p, _, src, _ in _sources(aws, frontend)} == {
+        ("tcp", "198.51.100.7/32"),
+        ("udp", "198.51.100.7/32"),
+    }
     provider.ensure(spec)  # removed: back to everyone, nothing left of the ranges
     assert {src for _, _, src, _ in _sources(aws, frontend)} == {"0.0.0.0/0"}
     assert provider.plan(spec) == []
@@ -64,7 +84,9 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
     provider.ensure(other)
     provider.delete(spec.ref)  # another NLB still needs the shared rules
     assert ("tcp", 30000, backend, shared) in _sources(aws, aws.fake.node_sg)
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [security_group_name(spec.ref)]}])
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [security_group_name(spec.ref)]}]
+    )
     assert groups["SecurityGroups"] == []
     provider.delete(other.ref)  # the last one: everything of ours goes
     assert _sources(aws, aws.fake.node_sg) == foreign_before
@@ -75,9 +97,17 @@ def test_source_ranges_added_changed_and_removed_with_no_stray_rule(aws: Harness
 def test_a_foreign_rule_equal_to_ours_counts_as_present_and_is_never_revoked(aws: Harness) -> None:
     provider = aws.provider(securityGroupMode="nodes")
     spec = aws.spec(source_ranges=("192.0.2.0/24",))
-    aws.ec2().authorize_security_group_ingress(GroupId=aws.fake.node_sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 30080, "ToPort": 30080,
-         "IpRanges": [{"CidrIp": "192.0.2.0/24", "Description": "hand-made"}]}])
+    aws.ec2().authorize_security_group_ingress(
+        GroupId=aws.fake.node_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 30080,
+                "ToPort": 30080,
+                "IpRanges": [{"CidrIp": "192.0.2.0/24", "Description": "hand-made"}],
+            }
+        ],
+    )
     provider.ensure(spec)
     assert provider.plan(spec) == []
     provider.delete(spec.ref)
@@ -91,8 +121,10 @@ def test_nodes_mode_puts_client_ranges_and_health_checks_on_the_node_group(aws: 
     lb = aws.lb(load_balancer_name(spec.ref))
     assert lb.get("SecurityGroups", []) == []
     ours, shared = rule_description(spec.ref), f"cloud-lb/{aws.cluster}/shared"
-    assert _sources(aws, aws.fake.node_sg) == {("tcp", 30080, "192.0.2.0/24", ours),
-                                               ("tcp", 10256, "10.0.0.0/16", shared)}
+    assert _sources(aws, aws.fake.node_sg) == {
+        ("tcp", 30080, "192.0.2.0/24", ours),
+        ("tcp", 10256, "10.0.0.0/16", shared),
+    }
     moved = dataclasses.replace(spec, source_ranges=("192.0.2.128/25",))
     provider.ensure(moved)
     assert ("tcp", 30080, "192.0.2.0/24", ours) not in _sources(aws, aws.fake.node_sg)
@@ -100,16 +132,19 @@ def test_nodes_mode_puts_client_ranges_and_health_checks_on_the_node_group(aws: 
     provider.ensure(other)
     provider.delete(spec.ref)
     # the kube-proxy rule serves every Service of the cluster: it stays while one is left
-    assert _sources(aws, aws.fake.node_sg) == {("tcp", 31080, "0.0.0.0/0", rule_description(other.ref)),
-                                               ("tcp", 10256, "10.0.0.0/16", shared)}
+    assert _sources(aws, aws.fake.node_sg) == {
+        ("tcp", 31080, "0.0.0.0/0", rule_description(other.ref)),
+        ("tcp", 10256, "10.0.0.0/16", shared),
+    }
     provider.delete(other.ref)
     assert _sources(aws, aws.fake.node_sg) == set()
 
 
 def test_user_security_groups_replace_ours_and_are_never_edited(aws: Harness) -> None:
     ec2 = aws.ec2()
-    mine = ec2.create_security_group(GroupName="team-frontend", Description="theirs",
-                                     VpcId=aws.fake.vpc_id)["GroupId"]
+    mine = ec2.create_security_group(
+        GroupName="team-frontend", Description="theirs", VpcId=aws.fake.vpc_id
+    )["GroupId"]
     before = aws.ingress(mine)
     provider = aws.provider()
     spec = aws.spec(options={ann.SECURITY_GROUPS: "team-frontend"})
@@ -117,5 +152,7 @@ def test_user_security_groups_replace_ours_and_are_never_edited(aws: Harness) ->
     groups = aws.lb(load_balancer_name(spec.ref))["SecurityGroups"]
     assert groups[0] == mine and len(groups) == 2  # theirs, and the cluster's backend group
     assert aws.ingress(mine) == before
-    assert ("tcp", 30000, groups[1], f"cloud-lb/{aws.cluster}/shared") in _sources(aws, aws.fake.node_sg)
+    assert ("tcp", 30000, groups[1], f"cloud-lb/{aws.cluster}/shared") in _sources(
+        aws, aws.fake.node_sg
+    )
     assert provider.plan(spec) == []

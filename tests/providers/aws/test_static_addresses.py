@@ -48,7 +48,9 @@ def test_one_allocation_per_subnet(aws: Harness, count: int) -> None:
 
 def test_unknown_allocation_is_a_user_error_before_any_change(aws: Harness) -> None:
     provider = aws.provider()
-    spec = aws.spec(options={ann.EIP_ALLOCATIONS: "eipalloc-0000000000000001,eipalloc-0000000000000002"})
+    spec = aws.spec(
+        options={ann.EIP_ALLOCATIONS: "eipalloc-0000000000000001,eipalloc-0000000000000002"}
+    )
     with pytest.raises(InvalidSpecError) as err:
         provider.ensure(spec)
     assert err.value.field == ann.EIP_ALLOCATIONS

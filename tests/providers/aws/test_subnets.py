@@ -14,12 +14,14 @@ def subnet(sid: str, zone: str, **tags: str) -> SubnetInfo:
 
 def test_discovery_table() -> None:
     subnets = [
-        subnet("subnet-b2", "a", **{ROLE_ELB: "1"}),                          # untagged for a cluster
-        subnet("subnet-b1", "a", **{ROLE_ELB: "1", OURS: "shared"}),          # ours wins in zone a
-        subnet("subnet-c1", "b", **{ROLE_ELB: "", "kubernetes.io/cluster/other": "owned"}),  # other's
-        subnet("subnet-c2", "b", **{ROLE_ELB: ""}),                           # empty value counts
-        subnet("subnet-d1", "c", **{ROLE_INTERNAL_ELB: "1"}),                 # internal only
-        subnet("subnet-e1", "d", **{ROLE_ELB: "0"}),                          # "0" does not count
+        subnet("subnet-b2", "a", **{ROLE_ELB: "1"}),  # untagged for a cluster
+        subnet("subnet-b1", "a", **{ROLE_ELB: "1", OURS: "shared"}),  # ours wins in zone a
+        subnet(
+            "subnet-c1", "b", **{ROLE_ELB: "", "kubernetes.io/cluster/other": "owned"}
+        ),  # other's
+        subnet("subnet-c2", "b", **{ROLE_ELB: ""}),  # empty value counts
+        subnet("subnet-d1", "c", **{ROLE_INTERNAL_ELB: "1"}),  # internal only
+        subnet("subnet-e1", "d", **{ROLE_ELB: "0"}),  # "0" does not count
     ]
     public = discover(subnets, cluster="prod", internal=False)
     assert [s.id for s in public] == ["subnet-b1", "subnet-c2"]
@@ -28,13 +30,19 @@ def test_discovery_table() -> None:
 
 
 def test_lowest_id_wins_between_equals() -> None:
-    subnets = [subnet("subnet-9", "a", **{ROLE_ELB: "1"}), subnet("subnet-1", "a", **{ROLE_ELB: "1"})]
+    subnets = [
+        subnet("subnet-9", "a", **{ROLE_ELB: "1"}),
+        subnet("subnet-1", "a", **{ROLE_ELB: "1"}),
+    ]
     assert [s.id for s in discover(subnets, cluster="x", internal=False)] == ["subnet-1"]
 
 
 def test_pick_by_id_or_unique_name() -> None:
-    subnets = [subnet("subnet-1", "a", Name="pub-a"), subnet("subnet-2", "b", Name="dup"),
-               subnet("subnet-3", "c", Name="dup")]
+    subnets = [
+        subnet("subnet-1", "a", Name="pub-a"),
+        subnet("subnet-2", "b", Name="dup"),
+        subnet("subnet-3", "c", Name="dup"),
+    ]
     found, missing = pick(subnets, ["pub-a", "subnet-2", "dup", "nope"])
     assert [s.id for s in found] == ["subnet-1", "subnet-2"]
     assert missing == ["dup", "nope"]
@@ -43,18 +51,27 @@ def test_pick_by_id_or_unique_name() -> None:
 def test_discovery_in_moto_uses_the_role_tags(aws: Harness) -> None:
     """Only subnets tagged for internal NLBs are used by an internal one."""
     ec2 = aws.ec2()
-    extra = ec2.create_subnet(VpcId=aws.fake.vpc_id, CidrBlock="10.0.9.0/24",
-                              AvailabilityZone="eu-west-3c",
-                              TagSpecifications=[{"ResourceType": "subnet", "Tags": [
-                                  {"Key": ROLE_INTERNAL_ELB, "Value": "1"}]}])["Subnet"]["SubnetId"]
+    extra = ec2.create_subnet(
+        VpcId=aws.fake.vpc_id,
+        CidrBlock="10.0.9.0/24",
+        AvailabilityZone="eu-west-3c",
+        TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": [{"Key": ROLE_INTERNAL_ELB, "Value": "1"}]}
+        ],
+    )["Subnet"]["SubnetId"]
     provider = aws.provider()
     public = aws.spec(listeners=(tcp(),))
     internal = aws.spec(listeners=(tcp(),), internal=True)
     provider.ensure(public)
     provider.ensure(internal)
     from providers.aws.naming import load_balancer_name
-    public_subnets = {az["SubnetId"] for az in aws.lb(load_balancer_name(public.ref))["AvailabilityZones"]}
-    internal_subnets = {az["SubnetId"] for az in aws.lb(load_balancer_name(internal.ref))["AvailabilityZones"]}
+
+    public_subnets = {
+        az["SubnetId"] for az in aws.lb(load_balancer_name(public.ref))["AvailabilityZones"]
+    }
+    internal_subnets = {
+        az["SubnetId"] for az in aws.lb(load_balancer_name(internal.ref))["AvailabilityZones"]
+    }
     assert public_subnets == set(aws.fake.subnets.values())
     assert internal_subnets == set(aws.fake.subnets.values()) | {extra}
 
@@ -62,9 +79,11 @@ def test_discovery_in_moto_uses_the_role_tags(aws: Harness) -> None:
 def test_explicit_subnets_by_name(aws: Harness) -> None:
     from providers.aws import annotations as ann
     from providers.aws.naming import load_balancer_name
+
     provider = aws.provider()
     zone = "eu-west-3a"
     spec = aws.spec(options={ann.SUBNETS: f"{aws.cluster}-{zone}"})
     provider.ensure(spec)
     assert [az["SubnetId"] for az in aws.lb(load_balancer_name(spec.ref))["AvailabilityZones"]] == [
-        aws.fake.subnets[zone]]
+        aws.fake.subnets[zone]
+    ]

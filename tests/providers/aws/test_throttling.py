@@ -14,10 +14,14 @@ from providers.aws.naming import load_balancer_name
 from providers.aws.ratelimit import TokenBucket
 from tests.providers.aws.conftest import Harness, tcp, udp
 
-ELB_ERROR = ("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-             "</Error><RequestId>r</RequestId></ErrorResponse>")
-EC2_ERROR = ("<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
-             "<RequestID>r</RequestID></Response>")
+ELB_ERROR = (
+    "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+    "</Error><RequestId>r</RequestId></ErrorResponse>"
+)
+EC2_ERROR = (
+    "<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+    "<RequestID>r</RequestID></Response>"
+)
 
 
 class _Raw:
@@ -28,7 +32,9 @@ class _Raw:
         yield self._body
 
 
-def inject(client: Any, event: str, *, code: str, status: int, times: int, template: str) -> list[str]:
+def inject(
+    client: Any, event: str, *, code: str, status: int, times: int, template: str
+) -> list[str]:
     """Answer the next `times` matching requests with an AWS error, before they are sent."""
     seen: list[str] = []
 
@@ -45,13 +51,26 @@ def inject(client: Any, event: str, *, code: str, status: int, times: int, templ
 
 
 def test_throttled_create_is_retried_and_converges(aws: Harness) -> None:
-    provider = aws.provider(retry={"botocoreMaxAttempts": 1, "attempts": 8, "initialDelaySeconds": 0.001,
-                                   "maxDelaySeconds": 0.01})
+    provider = aws.provider(
+        retry={
+            "botocoreMaxAttempts": 1,
+            "attempts": 8,
+            "initialDelaySeconds": 0.001,
+            "maxDelaySeconds": 0.01,
+        }
+    )
     elb = provider.clients.elbv2
-    throttled = inject(elb, "elastic-load-balancing-v2", code="Throttling", status=400, times=5,
-                       template=ELB_ERROR)
-    ec2_throttled = inject(provider.clients.ec2, "ec2", code="RequestLimitExceeded", status=503, times=3,
-                           template=EC2_ERROR)
+    throttled = inject(
+        elb, "elastic-load-balancing-v2", code="Throttling", status=400, times=5, template=ELB_ERROR
+    )
+    ec2_throttled = inject(
+        provider.clients.ec2,
+        "ec2",
+        code="RequestLimitExceeded",
+        status=503,
+        times=3,
+        template=EC2_ERROR,
+    )
     spec = aws.spec(listeners=(tcp(80, 30080), udp(53, 30053)))
     status = provider.ensure(spec)
     assert len(throttled) == 5 and len(ec2_throttled) == 3
@@ -65,26 +84,50 @@ def test_throttling_of_a_registration_is_retried_once_more_not_duplicated(aws: H
     provider = aws.provider()
     spec = aws.spec()
     provider.ensure(spec)
-    inject(provider.clients.elbv2, "elastic-load-balancing-v2.RegisterTargets", code="Throttling", status=400,
-           times=2, template=ELB_ERROR)
+    inject(
+        provider.clients.elbv2,
+        "elastic-load-balancing-v2.RegisterTargets",
+        code="Throttling",
+        status=400,
+        times=2,
+        template=ELB_ERROR,
+    )
     provider.update_backends(aws.spec(spec.ref, nodes=3))
-    assert aws.recorder.count(operation="elbv2:RegisterTargets", mutating=True) == 1 + 3  # 1st ensure, 2 throttled, 1 ok
+    assert (
+        aws.recorder.count(operation="elbv2:RegisterTargets", mutating=True) == 1 + 3
+    )  # 1st ensure, 2 throttled, 1 ok
 
 
 def test_throttling_that_never_ends_gives_up_with_a_retryable_error(aws: Harness) -> None:
-    provider = aws.provider(retry={"botocoreMaxAttempts": 1, "attempts": 3, "initialDelaySeconds": 0.001})
-    inject(provider.clients.elbv2, "elastic-load-balancing-v2", code="Throttling", status=400, times=100,
-           template=ELB_ERROR)
+    provider = aws.provider(
+        retry={"botocoreMaxAttempts": 1, "attempts": 3, "initialDelaySeconds": 0.001}
+    )
+    inject(
+        provider.clients.elbv2,
+        "elastic-load-balancing-v2",
+        code="Throttling",
+        status=400,
+        times=100,
+        template=ELB_ERROR,
+    )
     with pytest.raises(AWSCallError) as err:
         provider.ensure(aws.spec())
-    assert isinstance(err.value, CloudError) and err.value.retryable and err.value.code == "Throttling"
+    assert (
+        isinstance(err.value, CloudError) and err.value.retryable and err.value.code == "Throttling"
+    )
     assert aws.recorder.count(operation="elbv2:DescribeLoadBalancers") == 3
 
 
 def test_a_user_error_is_not_retried(aws: Harness) -> None:
     provider = aws.provider()
-    inject(provider.clients.elbv2, "elastic-load-balancing-v2.CreateLoadBalancer", code="TooManyLoadBalancers",
-           status=400, times=100, template=ELB_ERROR)
+    inject(
+        provider.clients.elbv2,
+        "elastic-load-balancing-v2.CreateLoadBalancer",
+        code="TooManyLoadBalancers",
+        status=400,
+        times=100,
+        template=ELB_ERROR,
+    )
     with pytest.raises(AWSCallError) as err:
         provider.ensure(aws.spec())
     assert not err.value.retryable and "TooManyLoadBalancers" in str(err.value)
