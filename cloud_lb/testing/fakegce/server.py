@@ -103,14 +103,20 @@ class _Handler(BaseHTTPRequestHandler):
         fake.record(Call(verb, self.command, split.path, status, mutating))
         log.debug("fake_gce_call verb=%s status=%s", verb, status)
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        if self.server.stopping:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            if self.server.stopping:
+                self.close_connection = True
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up (its timeout ran out during a slow wait): as with GCE,
+            # the operation goes on regardless
             self.close_connection = True
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+            log.debug("fake_gce_client_gone verb=%s", verb)
         self.server.track(self.connection, busy=False)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

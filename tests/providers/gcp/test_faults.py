@@ -100,3 +100,18 @@ def test_an_interrupted_create_is_adopted_not_duplicated(
     provider.ensure(spec(lb_ref, nodes))
     assert by_name(fake, "addresses")[naming.lb_name(lb_ref)]["id"] == address["id"]
     assert _resource_names(fake).count(f"compute#address/{naming.lb_name(lb_ref)}") == 1
+
+
+def test_a_slow_api_front_end_requeues_and_the_next_call_converges(
+    fake: FakeGCE, make_provider: ProviderFactory, nodes: list[Backend]
+) -> None:
+    """Latency on operation waits beyond the reconcile's deadline: PendingError, not a
+    worker stuck; once the cloud is fast again the load balancer converges."""
+    provider = make_provider(operationDeadlineSeconds=0.3)
+    slow = fake.faults.latency(2.0, "*Operations.wait", times=1)
+    lb_ref = ref()
+    with pytest.raises(PendingError):
+        provider.ensure(spec(lb_ref, nodes))
+    assert slow.fired == 1
+    until_done(lambda: provider.ensure(spec(lb_ref, nodes)))
+    assert provider.plan(spec(lb_ref, nodes)) == []
