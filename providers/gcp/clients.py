@@ -148,7 +148,7 @@ def _credentials(config: GCPConfig) -> Any:
 
         try:
             return service_account.Credentials.from_service_account_file(
-                config.credentials_file, scopes=SCOPES
+                config.credentials_file.get_secret_value(), scopes=SCOPES
             )
         except (OSError, ValueError) as exc:
             # the path may name a secret's mount point: say what failed, not where

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 _MODEL_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -60,7 +60,8 @@ class GCPConfig(BaseModel):
         None, description="zones of the region that hold nodes (default: read from the API)"
     )
     api_endpoint: str | None = None
-    credentials_file: str | None = Field(None, repr=False)
+    # the path of a mounted key says where a secret lives: masked like one (SecretStr)
+    credentials_file: SecretStr | None = None
     anonymous_credentials: bool = Field(False, description="fakes and emulators only")
     node_target_tags: list[str] = Field(default_factory=list)
     node_service_accounts: list[str] = Field(default_factory=list)
