@@ -61,6 +61,13 @@ Obj = Mapping[str, Any]
 class IngressTranslationError(TranslationError):
     reason = INVALID_REASON
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (self.message, self.field))
+
+
+def _rebuild(message: str, field: str) -> IngressTranslationError:
+    return IngressTranslationError(message, field=field)
+
 
 @dataclass(frozen=True)
 class IngressWarning:
