@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true",
                         help="stay up after the demo so you can create your own Services")
     parser.add_argument("--verbose", action="store_true", help="show the controller's logs")
+    parser.add_argument("--ingress", action="store_true",
+                        help="an Ingress instead: two Services behind one L7 load balancer, "
+                             "HTTP and HTTPS routed by host and path (local provider)")
 
 
 class Demo:
@@ -246,6 +249,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if getattr(args, "ingress", False):
+            from cloud_lb.commands.demo_ingress import IngressDemo
+            return IngressDemo(args).run()
         return Demo(args).run()
     except Exception as exc:  # noqa: BLE001 - the demo explains, it does not traceback
         logging.getLogger("cloud_lb.demo").debug("demo failed", exc_info=True)
