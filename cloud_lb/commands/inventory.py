@@ -59,6 +59,13 @@ def live_uids(api: KubeAPI) -> set[str]:
     return {s["metadata"]["uid"] for s in services}
 
 
+def live_ingress_uids(api: KubeAPI) -> set[str]:
+    """UIDs of every Ingress that still exists."""
+    from cloud_lb.kube.client import INGRESSES
+    ingresses, _ = api.list_all(INGRESSES)
+    return {i["metadata"]["uid"] for i in ingresses}
+
+
 def add_common_arguments(parser: Any) -> None:
     parser.add_argument("--config", required=True, help="the cloud-lb config file (YAML)")
     parser.add_argument("--kubeconfig", help="kubeconfig file; in-cluster config when omitted")
