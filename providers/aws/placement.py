@@ -215,7 +215,7 @@ class PlacementResolver:
         return tuple(g if g.startswith("sg-") else resolved[g] for g in groups)
 
     def instances(self, instance_ids: Sequence[str]) -> dict[str, dict]:  # type: ignore[type-arg]
-        """Existing instances by ID (a filter, so unknown IDs do not fail the call)."""
+        """Instances that can be targets, by ID (a filter: unknown IDs do not fail the call)."""
         if not instance_ids:
             return {}
         reservations = self._aws.pages(
@@ -224,10 +224,8 @@ class PlacementResolver:
             "Reservations",
             Filters=[
                 {"Name": "instance-id", "Values": sorted(instance_ids)},
-                {
-                    "Name": "instance-state-name",
-                    "Values": ["pending", "running", "stopping", "stopped"],
-                },
+                # only these can be registered as targets
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
             ],
         )
         return {i["InstanceId"]: i for r in reservations for i in r.get("Instances", [])}

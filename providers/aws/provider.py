@@ -21,7 +21,7 @@ from cloud_lb.model import IngressPoint, LBRef, LoadBalancerSpec, LoadBalancerSt
 from cloud_lb.provider import Capabilities, Change, OwnershipError, ProviderContext
 from providers.aws import annotations, cleanup
 from providers.aws.apply import Applier
-from providers.aws.clients import AWSClients
+from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.config import AWSConfig, SecurityGroupMode
 from providers.aws.diff import diff
 from providers.aws.naming import (
@@ -174,7 +174,16 @@ class AWSProvider:
                     ",".join(register),
                     ",".join(deregister),
                 )
-            applier.targets(current.arn, register=register, deregister=deregister)
+            try:
+                applier.targets(current.arn, register=register, deregister=deregister)
+            except AWSCallError as exc:
+                if exc.code not in ("InvalidTarget", "TargetNotRunning"):  # AWS's, moto's
+                    raise
+                # a node whose instance is gone or stopped: ensure checks the instances
+                # (one more read) and skips those
+                log.warning("event=nlb_targets_invalid service=%s detail=%r", ref.key, str(exc))
+                self.ensure(spec)
+                return
 
     def delete(self, ref: LBRef) -> None:
         cleanup.delete(self.clients, self._observer, ref, vpc_id=self.config.vpc_id)

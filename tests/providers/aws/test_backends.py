@@ -45,3 +45,14 @@ def test_nodes_without_an_instance_are_skipped_not_fatal(aws: Harness) -> None:
     assert status.backends_total == 2
     [tg] = aws.target_groups(aws.lb(load_balancer_name(spec.ref))["LoadBalancerArn"])
     assert aws.targets(tg["TargetGroupArn"]) == {iid for iid, _, _ in aws.fake.instances[:2]}
+
+
+def test_a_stopped_node_fails_registration_and_falls_back_to_a_full_ensure(aws: Harness) -> None:
+    provider = aws.provider()
+    spec = aws.spec(nodes=2)
+    provider.ensure(spec)
+    three = aws.fake.backends(3)
+    aws.ec2().stop_instances(InstanceIds=[aws.fake.instances[2][0]])
+    provider.update_backends(dataclasses.replace(spec, backends=three))
+    [tg] = aws.target_groups(aws.lb(load_balancer_name(spec.ref))["LoadBalancerArn"])
+    assert aws.targets(tg["TargetGroupArn"]) == {iid for iid, _, _ in aws.fake.instances[:2]}

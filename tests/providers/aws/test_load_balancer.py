@@ -164,3 +164,38 @@ def test_dualstack_needs_ipv6_subnets_and_sets_the_ip_address_type(aws: Harness)
     provider.ensure(spec)
     assert aws.lb(load_balancer_name(spec.ref))["IpAddressType"] == "dualstack"
     assert provider.plan(spec) == []
+
+
+def test_adding_udp_to_a_tcp_port_turns_its_listener_into_tcp_udp(aws: Harness) -> None:
+    provider = aws.provider()
+    spec = aws.spec(listeners=(tcp(53, 30053),))
+    provider.ensure(spec)
+    both = dataclasses.replace(spec, listeners=(tcp(53, 30053), udp(53, 30053)))
+    provider.ensure(both)
+    lb = aws.lb(load_balancer_name(spec.ref))
+    listeners = aws.elb().describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    assert [(li["Port"], li["Protocol"]) for li in listeners] == [(53, "TCP_UDP")]
+    # the TCP group went with its listener: one group left, nothing orphaned
+    groups = aws.elb().describe_target_groups()["TargetGroups"]
+    assert [(g["Protocol"], g["Port"]) for g in groups] == [("TCP_UDP", 30053)]
+    assert provider.plan(both) == []
+
+
+def test_a_new_node_port_gets_a_new_group_and_the_old_one_is_deleted(aws: Harness) -> None:
+    provider = aws.provider()
+    spec = aws.spec(listeners=(tcp(80, 30080),))
+    provider.ensure(spec)
+    moved = dataclasses.replace(spec, listeners=(tcp(80, 31080),))
+    before = aws.mutations()
+    provider.ensure(moved)
+    delta = {
+        op: n - before.get(op, 0) for op, n in aws.mutations().items() if n != before.get(op, 0)
+    }
+    assert delta == {
+        "elbv2:CreateTargetGroup": 1,
+        "elbv2:ModifyListener": 1,  # switched in place, the listener stays
+        "elbv2:RegisterTargets": 1,
+        "elbv2:DeleteTargetGroup": 1,
+    }
+    groups = aws.elb().describe_target_groups()["TargetGroups"]
+    assert [g["Port"] for g in groups] == [31080]
