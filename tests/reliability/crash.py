@@ -17,6 +17,7 @@ Then, for every i in 1..N, a fresh world runs the same phase with
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections import Counter
@@ -28,6 +29,11 @@ from tests.reliability.processes import Controller, Controllers, wait_until
 from tests.reliability.worlds import World, ingress_of
 
 SERVICE = "crashy"
+FULL = os.environ.get("CLOUD_LB_FULL") == "1"
+# CI: the smallest Service (one port) on two nodes; full: two ports on three nodes
+PORTS = [{"name": "tcp", "port": 80, "targetPort": 8080}] + (
+    [{"name": "tls", "port": 443, "targetPort": 8443}] if FULL else [])
+NODES = 3 if FULL else 2
 PHASES = ("create", "update", "delete")
 CONVERGE_SECONDS = 60.0
 
@@ -78,17 +84,17 @@ def settled(world: World, quiet: float = 0.5) -> EndState:
 def prepare(world: World, controllers: Controllers, phase: str, config: str) -> None:
     """The state the phase starts from: for update and delete, a load balancer made by a
     clean controller that has stopped; then the change the phase is about."""
-    world.create_service(SERVICE)
+    world.create_service(SERVICE, ports=PORTS)
     if phase == "create":
         return
     first = controllers.start(config, world.kube.kubeconfig, name="prepare")
+    first.wait_started()
     wait_until(lambda: converged(world, "create"), CONVERGE_SECONDS, "the initial create",
                on_timeout=first.log)
     assert first.stop() == 0, first.log()
     if phase == "update":
         world.core.patch_namespaced_service(
-            SERVICE, "default", {"spec": {"ports": [{"name": "tcp", "port": 81,
-                                                     "targetPort": 8080}]}},
+            SERVICE, "default", {"spec": {"ports": [{**PORTS[0], "port": 81}, *PORTS[1:]]}},
             _content_type="application/merge-patch+json")
     else:
         world.core.delete_namespaced_service(SERVICE, "default")
@@ -101,6 +107,7 @@ def clean_run(world: World, controllers: Controllers, phase: str) -> tuple[list[
     log = world.tmp / f"mutations-{phase}.log"
     proc = controllers.start(config, world.kube.kubeconfig, env={LOG_ENV: str(log)},
                              name=f"clean-{phase}")
+    proc.wait_started()
     wait_until(lambda: converged(world, phase), CONVERGE_SECONDS, f"the clean {phase}",
                on_timeout=proc.log)
     expected = settled(world)
@@ -121,6 +128,7 @@ def crash_and_recover(world: World, controllers: Controllers, phase: str, crash_
         f"{phase}: the controller was to die after mutating call {crash_at}, exit={code}\n"
         f"{victim.log()}")
     survivor = controllers.start(config, world.kube.kubeconfig, name=f"recover-{phase}-{crash_at}")
+    survivor.wait_started()
     wait_until(lambda: converged(world, phase) and end_state(world) == expected,
                CONVERGE_SECONDS, f"recovery after a crash at {phase} mutation {crash_at}",
                on_timeout=lambda: (f"expected {expected}\ngot {end_state(world)}\n"

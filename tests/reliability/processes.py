@@ -27,7 +27,7 @@ PRELOAD = ["cloud_lb.cli", "cloud_lb.commands.run", "cloud_lb.commands.wiring",
            "cloud_lb.controller.manager", "cloud_lb.testing.crashpoints",
            "providers.local.provider", "providers.openstack.provider",
            "providers.aws.provider", "providers.gcp.provider", "kubernetes.client",
-           "tests.reliability.processes"]
+           "tests.reliability.processes", "tests.reliability.warm"]
 
 _context: BaseContext | None = None
 
@@ -93,6 +93,12 @@ class Controller:
         if self.process.is_alive():
             self.process.kill()
         return self.wait(10)
+
+    def wait_started(self, timeout: float = 60.0) -> None:
+        """Until the controller runs its workers (signal handlers are set by then)."""
+        wait_until(lambda: "controller started" in self.log() or not self.alive(), timeout,
+                   "the controller to start", on_timeout=self.log)
+        assert self.alive(), f"the controller exited: {self.wait(1)}\n{self.log()}"
 
     def log(self) -> str:
         try:

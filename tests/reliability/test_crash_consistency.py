@@ -29,7 +29,7 @@ def test_every_crash_point_recovers_without_leaks(provider: str, phase: str,
                                                   worlds: WorldFactory,
                                                   controllers: Controllers,
                                                   record_property: pytest.RecordProperty) -> None:
-    with worlds(provider) as world:
+    with worlds(provider, nodes=crash.NODES) as world:
         calls, expected = crash.clean_run(world, controllers, phase)
     assert calls, f"a {phase} on {provider} made no mutating call"
     if phase != "delete":
@@ -37,7 +37,7 @@ def test_every_crash_point_recovers_without_leaks(provider: str, phase: str,
     record_property("crash_points", len(calls))
     print(f"{provider} {phase}: {len(calls)} crash points: {', '.join(calls)}")
     for i in range(1, len(calls) + 1):
-        with worlds(provider) as world:
+        with worlds(provider, nodes=crash.NODES) as world:
             crash.crash_and_recover(world, controllers, phase, i, expected)
 
 
