@@ -113,7 +113,12 @@ def _cluster_has_other_nlbs(clients: AWSClients, observer: Observer, cluster: st
 
 
 def _remove_cluster_shared(applier: Applier, vpc_groups: list[dict], cluster: str) -> None:  # type: ignore[type-arg]
-    """The cluster's last NLB is gone: its shared rules and backend group go too."""
+    """The cluster's last NLB is gone: its shared rules and backend group go too.
+
+    A Service created at this very moment may race with this; its next resync puts the
+    group and rules back (they are desired state of every ensure), so the race costs a
+    resync period, never a leak or a foreign change.
+    """
     shared = shared_rule_description(cluster)
     backend = next(
         (
