@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from providers.aws import annotations as ann
 from providers.aws.naming import load_balancer_name, rule_description, security_group_name
 from tests.providers.aws.conftest import Harness, tcp, udp
@@ -156,3 +158,28 @@ def test_user_security_groups_replace_ours_and_are_never_edited(aws: Harness) ->
         aws, aws.fake.node_sg
     )
     assert provider.plan(spec) == []
+
+
+def test_delete_waits_for_aws_to_release_the_group_then_finishes(aws: Harness) -> None:
+    """AWS refuses to delete an NLB's group until its network interfaces are gone: that is
+    a PendingError (requeue), and the next delete finishes the job."""
+    from cloud_lb.provider import PendingError
+    from tests.providers.aws.test_throttling import EC2_ERROR, inject
+
+    provider = aws.provider()
+    spec = aws.spec()
+    provider.ensure(spec)
+    inject(
+        provider.clients.ec2,
+        "ec2.DeleteSecurityGroup",
+        code="DependencyViolation",
+        status=400,
+        times=1,
+        template=EC2_ERROR,
+    )
+    with pytest.raises(PendingError):
+        provider.delete(spec.ref)
+    provider.delete(spec.ref)
+    names = {g["GroupName"] for g in aws.ec2().describe_security_groups()["SecurityGroups"]}
+    assert names == {"default", f"{aws.cluster}-nodes"}
+    assert provider.list_owned() == []
