@@ -124,3 +124,23 @@ def test_node_changes_update_backends_only_and_a_resync_changes_nothing(
     wait_until(lambda: h.recorder.count(operation="set_backends") > 1, message="new backends")
     h.settle()
     assert h.recorder.mutations() - before == 1  # set_backends, nothing else
+
+
+def test_a_restarted_controller_serves_the_ingress_again_on_the_same_address(
+        ingress_harness: IngressHarness) -> None:
+    h = ingress_harness
+    h.create_class()
+    h.backend_service("coffee")
+    ca = h.secret("cafe-tls", ["cafe.example"])
+    h.create_ingress("again", [rule("cafe.example", ("/", "Prefix", "coffee"))],
+                     tls=[{"hosts": ["cafe.example"], "secretName": "cafe-tls"}])
+    address = h.ingress_address("again")
+    wait_until(lambda: h.routed(address, "cafe.example", "/") == "default/coffee", message="traffic")
+    h.stop()
+    assert h.routed(address, "cafe.example", "/") is None  # the listeners died with it
+    h.start()
+    wait_until(lambda: h.routed(address, "cafe.example", "/") == "default/coffee",
+               message="traffic after the restart")
+    assert h.get_tls(address, "cafe.example", ca).service == "default/coffee"
+    assert h.recorder.count(operation="adopt_address") == 1
+    assert h.recorder.count(operation="allocate_address") == 0
