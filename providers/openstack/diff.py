@@ -14,10 +14,10 @@ drains a node by weight keeps the drain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cloud_lb.provider import Change
-from providers.openstack.render import DesiredLB, DesiredListener, DesiredPool, l4
+from providers.openstack.render import DesiredLB, DesiredListener, DesiredPool, Placement, l4
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class ObservedListener:
     timeouts: tuple[tuple[str, int], ...]
     insert_headers: tuple[tuple[str, str], ...]
     default_pool_id: str | None
+    default_tls_ref: str | None = None
+    sni_refs: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, int]:
@@ -106,7 +108,14 @@ class Step:
     change: Change = field(default_factory=lambda: Change("update", "?", "?"))
 
 
-def immutable_conflicts(observed: ObservedLB, desired: DesiredLB) -> list[str]:
+class Placed(Protocol):
+    """A wanted load balancer (Service or Ingress): what matters here is placement."""
+
+    @property
+    def placement(self) -> Placement: ...
+
+
+def immutable_conflicts(observed: ObservedLB, desired: Placed) -> list[str]:
     """Placement the cloud cannot change in place: 'flavor_id has X, wants Y', ..."""
     p = desired.placement
     out = []
@@ -150,7 +159,7 @@ def diff(observed: ObservedLB, desired: DesiredLB) -> list[Step]:
         pool = observed.pool(have.default_pool_id)
         if pool is not None and pool.protocol == want.pool.protocol:
             kept_pools.add(pool.id)
-            updates.extend(_pool_steps(pool, want.pool, child_tags))
+            updates.extend(pool_steps(pool, want.pool, child_tags))
         else:
             if pool is not None:
                 deletes.append(Step("delete_pool", pool.id, {},
@@ -159,7 +168,7 @@ def diff(observed: ObservedLB, desired: DesiredLB) -> list[Step]:
             creates.append(Step("create_pool", have.id,
                                 {**want.pool.body(child_tags), "listener_id": have.id},
                                 Change("create", "pool", want.pool.name,
-                                       _pool_detail(want.pool))))
+                                       pool_detail(want.pool))))
     for pool in observed.pools:
         if pool.id not in kept_pools:
             deletes.append(Step("delete_pool", pool.id, {},
@@ -170,7 +179,7 @@ def diff(observed: ObservedLB, desired: DesiredLB) -> list[Step]:
                                 {**want.body(child_tags), "loadbalancer_id": observed.id},
                                 Change("create", "listener", want.name,
                                        f"{want.protocol}/{want.protocol_port} -> "
-                                       f"{_pool_detail(want.pool)}")))
+                                       f"{pool_detail(want.pool)}")))
     # deleting a listener must come before deleting the pool it used
     deletes.sort(key=lambda s: 0 if s.op == "delete_listener" else 1)
     return deletes + updates + creates
@@ -184,7 +193,7 @@ def member_steps(observed: ObservedLB, desired: DesiredLB) -> list[Step]:
         want = wanted.get(have.key)
         pool = observed.pool(have.default_pool_id)
         if want is not None and pool is not None:
-            steps.extend(_member_steps(pool, want.pool, list(desired.child_tags)))
+            steps.extend(pool_member_steps(pool, want.pool, list(desired.child_tags)))
     return steps
 
 
@@ -197,7 +206,7 @@ def member_steps_by_pool_name(observed: ObservedLB, desired: DesiredLB) -> list[
         pool = by_name.get(li.pool.name)
         if pool is None:
             return None
-        steps.extend(_member_steps(pool, li.pool, list(desired.child_tags)))
+        steps.extend(pool_member_steps(pool, li.pool, list(desired.child_tags)))
     return steps
 
 
@@ -208,7 +217,7 @@ def _listener_steps(have: ObservedListener, want: DesiredListener) -> list[Step]
                "connection_limit": have.connection_limit, **dict(have.timeouts),
                "insert_headers": dict(have.insert_headers)}
     changed = {k: v for k, v in target.items()
-               if _norm(current.get(k)) != _norm(v)}
+               if norm(current.get(k)) != norm(v)}
     if not changed:
         return []
     if "allowed_cidrs" in changed and changed["allowed_cidrs"] is None:
@@ -217,7 +226,7 @@ def _listener_steps(have: ObservedListener, want: DesiredListener) -> list[Step]
                  Change("update", "listener", want.name, ", ".join(sorted(changed))))]
 
 
-def _pool_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> list[Step]:
+def pool_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> list[Step]:
     steps: list[Step] = []
     changed = {k: v for k, v in (("name", want.name), ("lb_algorithm", want.lb_algorithm))
                if getattr(pool, k) != v}
@@ -225,7 +234,7 @@ def _pool_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> list[
         steps.append(Step("update_pool", pool.id, changed,
                           Change("update", "pool", want.name, ", ".join(sorted(changed)))))
     steps.extend(_monitor_steps(pool, want, tags))
-    steps.extend(_member_steps(pool, want, tags))
+    steps.extend(pool_member_steps(pool, want, tags))
     return steps
 
 
@@ -252,7 +261,7 @@ def _monitor_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> li
                  Change("update", "healthmonitor", monitor.name, ", ".join(sorted(changed))))]
 
 
-def _member_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> list[Step]:
+def pool_member_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> list[Step]:
     have = {m.key: m for m in pool.members}
     wanted = {m.key: m for m in want.members}
     added = sorted(set(wanted) - set(have))
@@ -270,7 +279,7 @@ def _member_steps(pool: ObservedPool, want: DesiredPool, tags: list[str]) -> lis
                         f"{' '.join(p for p in parts if p)} -> {len(wanted)} members"))]
 
 
-def _norm(value: Any) -> Any:
+def norm(value: Any) -> Any:
     if value in (None, [], {}):
         return None
     if isinstance(value, list):
@@ -278,7 +287,7 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _pool_detail(pool: DesiredPool) -> str:
+def pool_detail(pool: DesiredPool) -> str:
     monitor = _monitor_detail(pool.monitor) if pool.monitor else "no monitor"
     return f"{pool.protocol} {pool.lb_algorithm}, {len(pool.members)} members, {monitor}"
 

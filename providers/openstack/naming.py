@@ -35,6 +35,11 @@ def child_name(kind: str, protocol: str, port: int, ref: LBRef) -> str:
     return f"{kind}_{protocol}_{port}_{lb_name(ref)}"[:NAME_MAX]
 
 
+def backend_child_name(kind: str, backend: str, ref: LBRef) -> str:
+    """pool_<ns>-<service>-<port>_<lb name>, monitor_...: an Ingress backend's objects."""
+    return f"{kind}_{backend}_{lb_name(ref)}"[:NAME_MAX]
+
+
 def cluster_tag(cluster: str) -> str:
     return CLUSTER + cluster
 
@@ -92,3 +97,15 @@ def ref_from_tags(tags: list[str] | None, cluster: str) -> LBRef | None:
 
 def description(ref: LBRef) -> str:
     return f"cloud-lb {ref.kind.value} {ref.namespace}/{ref.name} (cluster {ref.cluster})"[:255]
+
+
+def barbican_prefix(ref: LBRef) -> str:
+    """Barbican has no tags: our secrets and containers are the ones named with this
+    prefix, a hash of cluster and UID (another cluster's or object's never match)."""
+    return f"cloud-lb_{ref.short_hash(16)}_"
+
+
+def container_name(ref: LBRef, cert_name: str, fingerprint: str) -> str:
+    """The certificate container of one TLS Secret's content: a new fingerprint (the
+    Secret rotated) is a new container, so a rotation never rewrites one in use."""
+    return f"{barbican_prefix(ref)}{cert_name[:190]}_{fingerprint}"

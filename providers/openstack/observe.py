@@ -78,7 +78,9 @@ def _listener(li: Any) -> ObservedListener:
         timeouts=tuple(sorted((k, getattr(li, k)) for k in TIMEOUT_KEYS
                               if getattr(li, k) is not None)),
         insert_headers=tuple(sorted((str(k), str(v)) for k, v in headers.items())),
-        default_pool_id=li.default_pool_id)
+        default_pool_id=li.default_pool_id,
+        default_tls_ref=li.default_tls_container_ref or None,
+        sni_refs=tuple(li.sni_container_refs or ()))
 
 
 def _monitor(hm: Any) -> ObservedMonitor:
@@ -92,3 +94,15 @@ def _member(m: Any) -> ObservedMember:
     return ObservedMember(id=m.id, name=m.name or "", address=m.address,
                           protocol_port=m.protocol_port, monitor_port=m.monitor_port,
                           operating_status=m.operating_status or "")
+
+
+def healthy_nodes(observed: ObservedLB) -> int | None:
+    """Nodes whose members are ONLINE (or NO_MONITOR) in every pool."""
+    if not observed.pools:
+        return None
+    by_node: dict[str, bool] = {}
+    for pool in observed.pools:
+        for m in pool.members:
+            ok = m.operating_status in ("ONLINE", "NO_MONITOR")
+            by_node[m.address] = by_node.get(m.address, True) and ok
+    return sum(1 for ok in by_node.values() if ok)

@@ -1,4 +1,7 @@
-"""The OpenStack provider: one Octavia load balancer per Service, public via a floating IP.
+"""The OpenStack provider: one Octavia load balancer per Service or Ingress, public via a
+floating IP. Ingress specs (L7: host/path policies, TLS from Barbican) are served by
+`ingress.IngressBalancers` with the same lookup, waiting, floating IPs and status; the
+rest of this docstring is the Service path.
 
 ensure(spec):
   1. parse the annotations (InvalidSpecError before any cloud call), resolve placement;
@@ -14,6 +17,7 @@ ensure(spec):
   5. ensure the floating IP and report the address.
 update_backends(spec): only the batch member updates, one PUT per pool that differs.
 delete(ref): release or detach floating IPs, then cascade-delete. Gone is success.
+An Ingress's Barbican certificates are deleted after its load balancer.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cloud_lb.model import IngressPoint, IPMode, LBRef, LoadBalancerSpec, LoadBalancerStatus
+from cloud_lb.model import (
+    IngressPoint,
+    IPMode,
+    LBRef,
+    LoadBalancerSpec,
+    LoadBalancerStatus,
+    ObjectKind,
+)
 from cloud_lb.provider import (
     Capabilities,
     Change,
@@ -47,14 +58,15 @@ from providers.openstack.diff import (
     member_steps_by_pool_name,
 )
 from providers.openstack.floating_ips import FloatingIPs, Wanted
-from providers.openstack.observe import lb_summary, observe
+from providers.openstack.ingress import IngressBalancers
+from providers.openstack.observe import healthy_nodes, lb_summary, observe
 from providers.openstack.render import DesiredLB, Placement, render
 
 log = logging.getLogger(__name__)
 
 GONE = ("DELETED", "PENDING_DELETE")
 CAPABILITIES = Capabilities(
-    tcp=True, udp=True, sctp=True, mixed_protocols=True, l7=False, source_ranges=True,
+    tcp=True, udp=True, sctp=True, mixed_protocols=True, l7=True, source_ranges=True,
     internal=True, static_ip=True, ipv6=False, dual_stack=False, proxy_protocol=True,
     pod_targets=False, hostname_status=False)
 
@@ -75,6 +87,7 @@ class OpenStackProvider:
         self._sleep = sleep
         self._flavors: dict[str, str] = {}
         self._floating_network: str | None = None
+        self.ingress = IngressBalancers(self)
 
     def close(self) -> None:
         self.cloud.close()
@@ -224,6 +237,8 @@ class OpenStackProvider:
         return self._status(ref, observed, address, None, None)
 
     def plan(self, spec: LoadBalancerSpec) -> list[Change]:
+        if _is_ingress(spec):
+            return self.ingress.plan(spec)
         options, desired = self._prepare(spec)
         wanted = self._wanted_fip(spec, options)
         lb = self._find_for_ensure(spec.ref, options)
@@ -238,6 +253,8 @@ class OpenStackProvider:
             spec.ref, observed.vip_port_id, wanted)
 
     def ensure(self, spec: LoadBalancerSpec) -> LoadBalancerStatus:
+        if _is_ingress(spec):
+            return self.ingress.ensure(spec)
         ref = spec.ref
         options, desired = self._prepare(spec)
         wanted = self._wanted_fip(spec, options)
@@ -260,13 +277,15 @@ class OpenStackProvider:
             self._check_immutable(observed, desired)
             steps = diff(observed, desired)
             self._apply(ref, lb.id, steps)
-            healthy = None if steps else _healthy(observed)
+            healthy = None if steps else healthy_nodes(observed)
         address = self.fips.ensure(ref, observed.vip_port_id, wanted, fresh_port=fresh)
         return self._status(ref, observed, address or observed.vip_address, options,
                             healthy, total=len({b.address for b in spec.backends}),
                             listeners=tuple(li.name for li in desired.listeners))
 
     def update_backends(self, spec: LoadBalancerSpec) -> None:
+        if _is_ingress(spec):
+            return self.ingress.update_backends(spec)
         ref = spec.ref
         _, desired = self._prepare(spec)
         lb = self._find(ref)
@@ -287,12 +306,13 @@ class OpenStackProvider:
         if lb is None:
             log.info("load balancer absent key=%s", ref.key)
             self.fips.release(ref, None)
-            return
-        if lb.provisioning_status in GONE:
-            return
-        self.fips.release(ref, lb.vip_port_id)
-        self.cloud.delete_load_balancer(lb.id)
-        log.info("load balancer deleted key=%s id=%s", ref.key, lb.id)
+        elif lb.provisioning_status not in GONE:
+            self.fips.release(ref, lb.vip_port_id)
+            self.cloud.delete_load_balancer(lb.id)
+            log.info("load balancer deleted key=%s id=%s", ref.key, lb.id)
+        if ref.kind is ObjectKind.INGRESS:
+            # after the cascade delete is accepted: no listener will load them again
+            self.ingress.delete_certificates(ref)
 
     def list_owned(self) -> list[LBRef]:
         owned = []
@@ -305,13 +325,14 @@ class OpenStackProvider:
         return owned
 
     # -- helpers ---------------------------------------------------------------------
-    def _apply(self, ref: LBRef, lb_id: str, steps: list[Step]) -> None:
+    def _apply(self, ref: LBRef, lb_id: str, steps: list[Step],
+               write: Callable[[Step], None] | None = None) -> None:
         """One write per step, waiting for ACTIVE between writes (Octavia refuses a write
         while PENDING_*). Not after the last: the next reconcile waits if it must."""
         for index, step in enumerate(steps):
             if index:
                 self._settled(ref, self._wait_active(ref, lb_id))
-            self._write(step)
+            (write or self._write)(step)
             log.info("load balancer step key=%s change=%s", ref.key, step.change)
 
     def _write(self, step: Step) -> None:
@@ -373,13 +394,5 @@ class OpenStackProvider:
                                    else (li.name for li in observed.listeners))))
 
 
-def _healthy(observed: ObservedLB) -> int | None:
-    """Nodes whose members are ONLINE (or NO_MONITOR) in every pool."""
-    if not observed.pools:
-        return None
-    by_node: dict[str, bool] = {}
-    for pool in observed.pools:
-        for m in pool.members:
-            ok = m.operating_status in ("ONLINE", "NO_MONITOR")
-            by_node[m.address] = by_node.get(m.address, True) and ok
-    return sum(1 for ok in by_node.values() if ok)
+def _is_ingress(spec: LoadBalancerSpec) -> bool:
+    return spec.ref.kind is ObjectKind.INGRESS or spec.is_l7

@@ -161,23 +161,26 @@ class DesiredLB:
     listeners: tuple[DesiredListener, ...] = field(default=())
 
     def create_body(self) -> dict[str, Any]:
-        p = self.placement
-        body: dict[str, Any] = {"name": self.name, "description": self.description,
-                                "tags": list(self.tags),
-                                "listeners": [li.body(list(self.child_tags))
-                                              for li in self.listeners]}
-        for key, value in (("vip_port_id", p.vip_port_id), ("vip_subnet_id", p.vip_subnet_id),
-                           ("vip_network_id", p.vip_network_id), ("flavor_id", p.flavor_id),
-                           ("availability_zone", p.availability_zone),
-                           ("provider", p.provider)):
-            if value:
-                body[key] = value
-        if p.vip_port_id:
-            body.pop("vip_subnet_id", None)
-            body.pop("vip_network_id", None)
-        elif p.vip_subnet_id:
-            body.pop("vip_network_id", None)
-        return body
+        return {"name": self.name, "description": self.description, "tags": list(self.tags),
+                "listeners": [li.body(list(self.child_tags)) for li in self.listeners],
+                **placement_fields(self.placement)}
+
+
+def placement_fields(p: Placement) -> dict[str, Any]:
+    """The VIP and placement part of a load balancer create body."""
+    body: dict[str, Any] = {}
+    for key, value in (("vip_port_id", p.vip_port_id), ("vip_subnet_id", p.vip_subnet_id),
+                       ("vip_network_id", p.vip_network_id), ("flavor_id", p.flavor_id),
+                       ("availability_zone", p.availability_zone),
+                       ("provider", p.provider)):
+        if value:
+            body[key] = value
+    if p.vip_port_id:
+        body.pop("vip_subnet_id", None)
+        body.pop("vip_network_id", None)
+    elif p.vip_subnet_id:
+        body.pop("vip_network_id", None)
+    return body
 
 
 def l4(protocol: str) -> str:
@@ -187,7 +190,7 @@ def l4(protocol: str) -> str:
 def render(spec: LoadBalancerSpec, options: ServiceOptions, config: OpenStackConfig,
            placement: Placement) -> DesiredLB:
     ref = spec.ref
-    allowed = _allowed_cidrs(spec)
+    allowed = allowed_cidrs(spec)
     listeners = tuple(_listener(spec, li, options, config, placement, allowed)
                       for li in spec.listeners)
     return DesiredLB(name=naming.lb_name(ref), description=naming.description(ref),
@@ -195,7 +198,7 @@ def render(spec: LoadBalancerSpec, options: ServiceOptions, config: OpenStackCon
                      placement=placement, listeners=listeners)
 
 
-def _allowed_cidrs(spec: LoadBalancerSpec) -> tuple[str, ...] | None:
+def allowed_cidrs(spec: LoadBalancerSpec) -> tuple[str, ...] | None:
     if not spec.source_ranges:
         return None
     vip_v6 = spec.ip_families[0] is IPFamily.IPV6
@@ -265,10 +268,10 @@ def _monitor(spec: LoadBalancerSpec, listener: Listener, options: ServiceOptions
         kind = "HTTP"
     else:
         kind = {"UDP": "UDP-CONNECT", "SCTP": "SCTP"}.get(protocol, "TCP")
-    delay = _first(options.hm_delay, hm_config.delay, check.interval_seconds)
-    timeout = min(_first(options.hm_timeout, hm_config.timeout, check.timeout_seconds), delay)
-    retries = _first(options.hm_max_retries, hm_config.max_retries, check.healthy_threshold)
-    retries_down = _first(options.hm_max_retries_down, hm_config.max_retries_down,
+    delay = first(options.hm_delay, hm_config.delay, check.interval_seconds)
+    timeout = min(first(options.hm_timeout, hm_config.timeout, check.timeout_seconds), delay)
+    retries = first(options.hm_max_retries, hm_config.max_retries, check.healthy_threshold)
+    retries_down = first(options.hm_max_retries_down, hm_config.max_retries_down,
                           check.unhealthy_threshold)
     monitor = DesiredMonitor(
         name=naming.child_name("monitor", protocol, listener.port, spec.ref), type=kind,
@@ -279,5 +282,5 @@ def _monitor(spec: LoadBalancerSpec, listener: Listener, options: ServiceOptions
     return monitor, (port if port != listener.node_port else None)
 
 
-def _first(*values: int | None) -> int:
+def first(*values: int | None) -> int:
     return next(v for v in values if v is not None)

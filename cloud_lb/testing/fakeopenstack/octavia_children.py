@@ -1,8 +1,11 @@
-"""Fake Octavia listeners, pools, members (incl. the batch update), health monitors, L7.
+"""Fake Octavia listeners, pools, members (incl. the batch update), health monitors.
 
 `build_*` validate one object's request body and return the stored dict; they are shared
 by the single-object POSTs and by the fully-populated load balancer create. Every write
 checks the parent load balancer is mutable and starts a provisioning operation on it.
+A TERMINATED_HTTPS listener's certificate references must load from the fake Barbican;
+a pool that an L7 policy redirects to cannot be deleted (409, as Octavia's
+PoolInUseByL7Policy). L7 policies and rules live in `octavia_l7`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from cloud_lb.testing.fakeopenstack import listing
+from cloud_lb.testing.fakeopenstack import barbican, listing, octavia_l7
 from cloud_lb.testing.fakeopenstack import octavia_model as om
 from cloud_lb.testing.fakeopenstack.store import Resource, Store, new_id, timestamp
 from cloud_lb.testing.fakeopenstack.wire import Request, Response, Router
@@ -68,8 +71,28 @@ def build_listener(store: Store, lb: Resource, body: dict[str, Any],
         raise om.fault(400, f"insert_headers is not a valid option for a {protocol} "
                             f"protocol listener.")
     listener["allowed_cidrs"] = om.check_cidrs(listener["allowed_cidrs"], lb["vip_address"])
+    listener["sni_container_refs"] = list(listener["sni_container_refs"] or [])
     listener.update(protocol=protocol, protocol_port=port, default_pool_id=None)
+    check_tls(store, listener)
     return listener
+
+
+def check_tls(store: Store, listener: Resource) -> None:
+    """Octavia's listener TLS checks: TERMINATED_HTTPS needs a default certificate, only
+    it may have certificates, and each reference must load from the key manager."""
+    refs = [r for r in [listener["default_tls_container_ref"],
+                        *listener["sni_container_refs"]] if r]
+    if listener["protocol"] == "TERMINATED_HTTPS":
+        if not listener["default_tls_container_ref"]:
+            raise om.validation("An SNI or default certificate container reference must be "
+                                "provided for TERMINATED_HTTPS protocol listeners.")
+    elif refs:
+        raise om.validation(f"Certificate container references are only allowed on "
+                            f"TERMINATED_HTTPS protocol listeners, not "
+                            f"{listener['protocol']}.")
+    bad = [r for r in refs if barbican.tls_ref_problem(store, r)]
+    if bad:
+        raise om.fault(400, f"Could not retrieve certificate: {bad}")
 
 
 def build_pool(store: Store, lb: Resource, body: dict[str, Any],
@@ -197,6 +220,23 @@ def _list(store: Store, collection: str, req: Request, key: str) -> Response:
     return Response(200, {key: listing.page(rendered, req.query), f"{key}_links": []})
 
 
+def _check_listener_update(store: Store, listener: Resource, body: dict[str, Any]) -> None:
+    if "allowed_cidrs" in body:
+        body["allowed_cidrs"] = om.check_cidrs(body["allowed_cidrs"],
+                                               _lb_of(store, listener)["vip_address"])
+    if body.get("default_pool_id"):
+        pool = store.get("pools", body["default_pool_id"])
+        if pool is None or pool["_lb_id"] != listener["_lb_id"]:
+            raise om.fault(400, f"Pool {body['default_pool_id']} could not be found.")
+        if pool["protocol"] not in om.LISTENER_POOL_PROTOCOLS[listener["protocol"]]:
+            raise om.validation(f"The pool protocol '{pool['protocol']}' is invalid while "
+                                f"the listener protocol is '{listener['protocol']}'.")
+    if "default_tls_container_ref" in body or "sni_container_refs" in body:
+        check_tls(store, {**listener, **body,
+                          "sni_container_refs": list(body.get(
+                              "sni_container_refs", listener["sni_container_refs"]) or [])})
+
+
 def _update(store: Store, collection: str, resource: Resource, body: dict[str, Any],
             allowed: set[str]) -> None:
     lb = _lb_of(store, resource)
@@ -214,6 +254,12 @@ def _update(store: Store, collection: str, resource: Resource, body: dict[str, A
 def _delete(store: Store, collection: str, resource: Resource) -> None:
     lb = _lb_of(store, resource)
     om.require_mutable(store, lb)
+    if collection == "pools":
+        using = [p for p in store.all("l7policies") if p.get("redirect_pool_id") ==
+                 resource["id"] and p["provisioning_status"] != "PENDING_DELETE"]
+        if using:
+            raise om.fault(409, f"Pool {resource['id']} is in use by L7 policy "
+                                f"{using[0]['id']}")
     om.mark(resource, "PENDING_DELETE")
     for dependent in _dependents(store, collection, resource["id"]):
         om.mark(dependent, "PENDING_DELETE")
@@ -258,9 +304,8 @@ def register(router: Router, store: Store) -> None:
             with store.transaction():
                 res = _lookup(store, collection, req.params["id"])
                 body = dict(req.json_body(key))
-                if collection == "listeners" and "allowed_cidrs" in body:
-                    body["allowed_cidrs"] = om.check_cidrs(body["allowed_cidrs"],
-                                                           _lb_of(store, res)["vip_address"])
+                if collection == "listeners":
+                    _check_listener_update(store, res, body)
                 _update(store, collection, res, body, allowed | {"name", "description",
                                                                  "admin_state_up", "tags"})
                 return Response(200, {key: om.render(store, collection, res)})
@@ -276,7 +321,7 @@ def register(router: Router, store: Store) -> None:
         router.add("DELETE", S, base + "/{id}", delete)
 
     for collection, key in (("listeners", "listener"), ("pools", "pool"),
-                            ("healthmonitors", "healthmonitor"), ("l7policies", "l7policy")):
+                            ("healthmonitors", "healthmonitor")):
         generic(collection, key, collection)
 
     def create_listener(req: Request) -> Response:
@@ -333,7 +378,7 @@ def register(router: Router, store: Store) -> None:
     router.add("POST", S, "/v2/lbaas/pools", create_pool)
     router.add("POST", S, "/v2/lbaas/healthmonitors", create_hm)
     _register_members(router, store)
-    _register_l7(router, store)
+    octavia_l7.register(router, store)
 
 
 def _register_members(router: Router, store: Store) -> None:
@@ -431,67 +476,3 @@ def _register_members(router: Router, store: Store) -> None:
     router.add("PUT", S, base + "/{id}", put_one)
     router.add("DELETE", S, base + "/{id}", delete_one)
 
-
-def _register_l7(router: Router, store: Store) -> None:
-    S = "load-balancer"
-
-    def create_policy(req: Request) -> Response:
-        body = req.json_body("l7policy")
-        with store.transaction():
-            listener = _lookup(store, "listeners", body.get("listener_id") or "")
-            lb = _lb_of(store, listener)
-            om.require_quota(store, {"l7policies": 1})
-            om.require_mutable(store, lb)
-            om.check_choice("action", body.get("action"),
-                            ("REDIRECT_TO_POOL", "REDIRECT_TO_URL", "REDIRECT_PREFIX", "REJECT"))
-            if body["action"] == "REDIRECT_TO_POOL":
-                _lookup(store, "pools", body.get("redirect_pool_id") or "")
-            policy = _base(store, body, lb["id"])
-            position = body.get("position") or 1 + sum(
-                1 for p in store.all("l7policies") if p["listener_id"] == listener["id"])
-            policy.update(listener_id=listener["id"], action=body["action"],
-                          position=position, redirect_pool_id=body.get("redirect_pool_id"),
-                          redirect_url=body.get("redirect_url"),
-                          redirect_prefix=body.get("redirect_prefix"),
-                          redirect_http_code=body.get("redirect_http_code"))
-            store.put("l7policies", policy)
-            om.begin(store, lb)
-            return Response(201, {"l7policy": om.render(store, "l7policies", policy)})
-
-    def rules_all(req: Request) -> Response:
-        with store.transaction():
-            _lookup(store, "l7policies", req.params["policy_id"])
-            rendered = [om.render(store, "l7rules", r) for r in store.all("l7rules")
-                        if r["_policy_id"] == req.params["policy_id"]]
-            return Response(200, {"rules": listing.page(rendered, req.query),
-                                  "rules_links": []})
-
-    def rule_create(req: Request) -> Response:
-        body = req.json_body("rule")
-        with store.transaction():
-            policy = _lookup(store, "l7policies", req.params["policy_id"])
-            lb = _lb_of(store, policy)
-            om.require_quota(store, {"l7rules": 1})
-            om.require_mutable(store, lb)
-            om.check_choice("type", body.get("type"), ("HOST_NAME", "PATH", "FILE_TYPE",
-                                                       "HEADER", "COOKIE", "SSL_CONN_HAS_CERT",
-                                                       "SSL_VERIFY_RESULT", "SSL_DN_FIELD"))
-            om.check_choice("compare_type", body.get("compare_type"),
-                            ("REGEX", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_TO"))
-            rule = _base(store, body, lb["id"])
-            rule.update(type=body["type"], compare_type=body["compare_type"],
-                        key=body.get("key"), value=body.get("value"),
-                        invert=bool(body.get("invert", False)), _policy_id=policy["id"])
-            store.put("l7rules", rule)
-            om.begin(store, lb)
-            return Response(201, {"rule": om.render(store, "l7rules", rule)})
-
-    def rule_delete(req: Request) -> Response:
-        with store.transaction():
-            _delete(store, "l7rules", _lookup(store, "l7rules", req.params["id"]))
-            return Response(204)
-
-    router.add("POST", S, "/v2/lbaas/l7policies", create_policy)
-    router.add("GET", S, "/v2/lbaas/l7policies/{policy_id}/rules", rules_all)
-    router.add("POST", S, "/v2/lbaas/l7policies/{policy_id}/rules", rule_create)
-    router.add("DELETE", S, "/v2/lbaas/l7policies/{policy_id}/rules/{id}", rule_delete)

@@ -2,16 +2,17 @@
 status tree), flavors, availability zones, providers, quotas and version discovery.
 
 A fully-populated create takes listeners (each with a `default_pool` holding `members`
-and a `healthmonitor`) and top-level `pools` in one body, validates the whole graph and
-quota first, and stores it all in PENDING_CREATE: one API call, one provisioning
-operation, as Octavia's graph create does.
+and a `healthmonitor`, or naming a top-level pool, and `l7policies` with their `rules`,
+redirecting to named pools) and top-level `pools` in one body, validates the whole
+graph and quota first, and stores it all in PENDING_CREATE: one API call, one
+provisioning operation, as Octavia's graph create does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cloud_lb.testing.fakeopenstack import listing, neutron_ports
+from cloud_lb.testing.fakeopenstack import listing, neutron_ports, octavia_l7
 from cloud_lb.testing.fakeopenstack import octavia_children as oc
 from cloud_lb.testing.fakeopenstack import octavia_model as om
 from cloud_lb.testing.fakeopenstack.store import Resource, Store, new_id, public, timestamp
@@ -77,8 +78,9 @@ def _check_flavor(store: Store, body: dict[str, Any]) -> None:
 
 
 def _graph_counts(body: dict[str, Any]) -> dict[str, int]:
+    policies, rules = octavia_l7.graph_counts(body.get("listeners"))
     counts = {"loadbalancers": 1, "listeners": 0, "pools": 0, "members": 0,
-              "healthmonitors": 0}
+              "healthmonitors": 0, "l7policies": policies, "l7rules": rules}
     pools = list(body.get("pools") or [])
     for listener in body.get("listeners") or []:
         counts["listeners"] += 1
@@ -138,8 +140,10 @@ def _build_graph(store: Store, lb: Resource, body: dict[str, Any]) -> list[tuple
         if pool["name"]:
             named[pool["name"]] = pool
     listeners: list[Resource] = []
+    policies: list[tuple[Resource, Any]] = []
     for listener_body in body.get("listeners") or []:
-        body_copy = {k: v for k, v in listener_body.items() if k != "default_pool"}
+        body_copy = {k: v for k, v in listener_body.items()
+                     if k not in ("default_pool", "l7policies")}
         listener = oc.build_listener(store, lb, body_copy, listeners)
         listeners.append(listener)
         out.append(("listeners", listener))
@@ -150,7 +154,13 @@ def _build_graph(store: Store, lb: Resource, body: dict[str, Any]) -> list[tuple
                 raise om.fault(400, f"Missing details for Pool object: {pool_body['name']}")
             listener["default_pool_id"] = ref["id"]
         elif isinstance(pool_body, dict):
-            add_pool(pool_body, listener)
+            pool = add_pool(pool_body, listener)
+            if pool["name"]:
+                named.setdefault(pool["name"], pool)
+        policies.append((listener, listener_body.get("l7policies")))
+    # policies last: a policy may redirect to any named pool of the graph
+    for listener, bodies in policies:
+        out.extend(octavia_l7.graph_policies(store, listener, bodies, named))
     return out
 
 

@@ -156,6 +156,17 @@ def children(store: Store, lb_id: str) -> list[tuple[str, Resource]]:
     return out
 
 
+def renumber_policies(store: Store, lb_id: str) -> None:
+    """Positions 1..n per listener again, once deleted policies are gone."""
+    by_listener: dict[str, list[Resource]] = {}
+    for policy in store.all("l7policies"):
+        if policy["_lb_id"] == lb_id:
+            by_listener.setdefault(policy["listener_id"], []).append(policy)
+    for policies in by_listener.values():
+        for number, policy in enumerate(sorted(policies, key=lambda p: p["position"]), 1):
+            policy["position"] = number
+
+
 def settler(store: Store) -> Any:
     def settle(now: float) -> None:
         for lb in store.all("loadbalancers"):
@@ -179,6 +190,7 @@ def _complete(store: Store, lb: Resource) -> None:
             store.remove(collection, child["id"])
         elif child["provisioning_status"] in PENDING:
             child["provisioning_status"] = outcome
+    renumber_policies(store, lb["id"])
     lb["provisioning_status"] = outcome
     lb["operating_status"] = "ONLINE" if outcome == "ACTIVE" else "ERROR"
     for collection, child in children(store, lb["id"]):
