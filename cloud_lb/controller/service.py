@@ -227,6 +227,13 @@ class ServiceReconciler:
         self.events.normal(service, "DeletingLoadBalancer", "Deleting load balancer")
         try:
             self.provider.delete(ref)
+        except OwnershipError as exc:
+            # What carries our name is someone else's, so nothing of ours is there to
+            # delete: holding the finalizer would block the Service's deletion forever.
+            # Anything tagged as ours that a crash left behind is the orphan GC's job.
+            self.events.warning(service, "DeletingLoadBalancer",
+                                f"Left in place, not ours: {exc}")
+            log.warning("delete found a resource that is not ours service=%s error=%s", key, exc)
         except Exception as exc:  # noqa: BLE001
             record = self._records.get(key) or SyncRecord(ref=ref)
             return self._failed(record, service, exc, "deleting load balancer")
@@ -252,6 +259,8 @@ class ServiceReconciler:
             return Outcome(Result.SKIPPED)
         try:
             self.provider.delete(record.ref)
+        except OwnershipError as exc:  # not ours: nothing of ours to delete (see _cleanup)
+            log.warning("delete found a resource that is not ours service=%s error=%s", key, exc)
         except Exception as exc:  # noqa: BLE001
             with self._lock:
                 self._records.setdefault(key, record)
