@@ -87,7 +87,8 @@ class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = redact(record.getMessage())
         exc = redact(self.formatException(record.exc_info)) if record.exc_info else None
-        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        when = datetime.fromtimestamp(record.created, UTC)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # milliseconds, UTC
         level = record.levelname.lower()
         if self.json_output:
             what, fields = split_fields(message)

@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 
 log = logging.getLogger("cloud_lb.run")
@@ -42,18 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cloud_lb.commands.wiring import build_api, build_controller, build_provider
-    from cloud_lb.config import ConfigError, load_config
+    from cloud_lb.commands.wiring import (
+        build_api,
+        build_controller,
+        build_provider,
+        load_config_or_exit,
+    )
     from cloud_lb.logs import setup_logging
     from cloud_lb.observability.metrics import ControllerMetrics
     from cloud_lb.observability.server import ObservabilityServer, controller_probes
     from cloud_lb.provider import CallRecorder
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"invalid config {args.config}:\n{exc}", file=sys.stderr)
-        return 2
+    config = load_config_or_exit(args.config)  # exits 2 naming every bad field
     setup_logging(args.log_level or config.logging.level, args.log_format or config.logging.format)
     stop = threading.Event()
     lost = threading.Event()  # leadership lost (not a signal): exit non-zero
@@ -78,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     controller = build_controller(config, api=api, provider=provider)
     metrics = ControllerMetrics(provider_name=provider.name, process_metrics=True)
     metrics.watch_cloud_calls(recorder)
-    controller.observer = metrics.observe_reconcile("Service")
+    from cloud_lb.controller.ingresses import is_ingress_key
+    controller.observer = metrics.observe_reconcile(
+        lambda key: "Ingress" if is_ingress_key(key) else "Service")
 
     elect = (config.leader_election.enabled if args.leader_elect is None
              else args.leader_elect == "true")
@@ -128,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         # A replica that lost the lease may only use the margin before the lease can
         # expire for others; reconciles still running then die with the process.
-        timeout = (le.lease_duration - le.renew_deadline) if lost.is_set() else GRACEFUL_STOP_SECONDS
-        controller.stop(timeout=timeout)
+        margin = le.lease_duration - le.renew_deadline
+        controller.stop(timeout=margin if lost.is_set() else GRACEFUL_STOP_SECONDS)
         provider.close()  # every cloud call of ours is over before a successor starts
         if elector is not None:
             if lost.is_set():

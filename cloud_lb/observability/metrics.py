@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -84,9 +84,15 @@ class ControllerMetrics:
             ["provider", "operation"], buckets=CLOUD_BUCKETS, registry=self.registry)
         self.registry.register(_BuildInfo(provider_name))
 
-    def observe_reconcile(self, kind: str) -> Callable[[str, Outcome, float], None]:
-        """An observer for `Controller.observer`: counts and times every reconcile."""
+    def observe_reconcile(self, kind: str | Callable[[str], str],
+                          ) -> Callable[[str, Outcome, float], None]:
+        """An observer for `Controller.observer`: counts and times every reconcile.
+        `kind`: the label, or a function of the queue key giving it (one queue holds
+        Services and Ingresses)."""
+        kind_of = kind if callable(kind) else (lambda _key: kind)
+
         def observe(key: str, outcome: Outcome, seconds: float) -> None:
+            kind = kind_of(key)
             self.reconciles.labels(kind, outcome.result.value).inc()
             self.reconcile_seconds.labels(kind).observe(seconds)
         return observe
@@ -140,14 +146,14 @@ class _LiveGauges(Collector):
         yield _gauge("workqueue_longest_running_seconds",
                      "Age of the longest reconcile in progress (0 when idle)",
                      q.longest_running())
-        managed = GaugeMetricFamily(f"{PREFIX}_managed_load_balancers",
-                                    "Load balancers this replica has ensured and not deleted (0 on a standby)",
-                                    labels=["provider"])
-        # records with a status: a Service only ever rejected as invalid has no LB
-        reconciler = c.reconciler
-        count = sum(1 for key in reconciler.managed_keys()
-                    if (record := reconciler.record(key)) is not None and record.status is not None)
-        managed.add_metric([self.provider_name], count)
+        managed = GaugeMetricFamily(
+            f"{PREFIX}_managed_load_balancers",
+            "Load balancers this replica has ensured and not deleted, by the kind of object "
+            "they serve (0 on a standby)", labels=["provider", "kind"])
+        managed.add_metric([self.provider_name, "Service"], _ensured(c.reconciler))
+        ingress = getattr(c, "ingress", None)
+        if ingress is not None:
+            managed.add_metric([self.provider_name, "Ingress"], _ensured(ingress.reconciler))
         yield managed
         yield _gauge("leader", "1 while this replica leads (reconciles), else 0",
                      1.0 if self.is_leader() else 0.0)
@@ -167,6 +173,12 @@ class _LiveGauges(Collector):
             relists.add_metric([informer.resource.plural], informer.relists)
         yield age
         yield relists
+
+
+def _ensured(reconciler: Any) -> int:
+    """Records with a status: an object only ever rejected as invalid has no LB."""
+    return sum(1 for key in reconciler.managed_keys()
+               if (record := reconciler.record(key)) is not None and record.status is not None)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

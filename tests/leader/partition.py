@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 
@@ -51,14 +52,21 @@ class Partition:
                 continue
             upstream.settimeout(None)
             self._track(upstream)
-            self._spawn(self._pump, client, upstream)
-            self._spawn(self._pump, upstream, client)
+            self._spawn(self._pump, client, upstream, self.client_bytes())
+            self._spawn(self._pump, upstream, client, None)
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def client_bytes(self) -> Callable[[bytes], None] | None:
+        """A sink for one connection's client-to-server bytes (subclasses watch them)."""
+        return None
+
+    def _pump(self, src: socket.socket, dst: socket.socket,
+              sink: Callable[[bytes], None] | None) -> None:
         try:
             while data := src.recv(65536):
                 if self.cut.is_set():
                     continue  # black hole: read and drop
+                if sink is not None:
+                    sink(data)
                 dst.sendall(data)
         except OSError:
             pass

@@ -90,10 +90,10 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced_without_dupl
     lead, stand = leader.metrics(), standby.metrics()
     assert lead.value("cloudlb_leader") == 1 and stand.value("cloudlb_leader") == 0
     assert lead.total("cloudlb_cloud_api_calls_total", provider="local", mutating="true") > 0
-    assert lead.value("cloudlb_managed_load_balancers", provider="local") == 2
+    assert lead.value("cloudlb_managed_load_balancers", provider="local", kind="Service") == 2
     assert stand.total("cloudlb_reconciles_total") == 0
     assert stand.total("cloudlb_cloud_api_calls_total") == 0
-    assert stand.value("cloudlb_managed_load_balancers", provider="local") == 0
+    assert stand.value("cloudlb_managed_load_balancers", provider="local", kind="Service") == 0
     assert standby.get("/readyz") == (200, "ok: standby\n")
     assert leader.get("/readyz") == (200, "ok: leader\n")
 
@@ -112,7 +112,7 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced_without_dupl
     records = StateFile(shared, "test").records()
     assert sorted(dict(r.tags)["name"] for r in records) == ["one", "three", "two"]
     assert sorted(r.address for r in records) == sorted(after.values())
-    wait_until(lambda: standby.metrics().value("cloudlb_managed_load_balancers",
+    wait_until(lambda: standby.metrics().value("cloudlb_managed_load_balancers", kind="Service",
                                                provider="local") == 3, 10,
                message="the new leader to manage all three")
     assert standby.metrics().value("cloudlb_leader") == 1

@@ -17,8 +17,12 @@ def test_reconciles_cloud_calls_and_queue_are_counted(observed: Observed) -> Non
         observed.create_service(name)
     # the local provider cannot serve SCTP: a user error, no load balancer
     observed.create_service("bad", ports=[{"name": "sig", "port": 3868, "protocol": "SCTP"}])
+    observed.create_ingress("site", backend="a")
     observed.settle()
     m = observed.scrape()
+    # one queue, two kinds: each reconcile is labelled with the kind of its key
+    assert m.value("cloudlb_reconciles_total", kind="Ingress", result="synced") >= 1
+    assert m.value("cloudlb_managed_load_balancers", provider="local", kind="Ingress") == 1
 
     assert m.value("cloudlb_reconciles_total", kind="Service", result="synced") >= 3
     assert m.value("cloudlb_reconciles_total", kind="Service", result="invalid") >= 1
@@ -32,8 +36,8 @@ def test_reconciles_cloud_calls_and_queue_are_counted(observed: Observed) -> Non
     assert m.total("cloudlb_cloud_api_calls_total", provider="local") == recorded.count() > 0
     assert m.total("cloudlb_cloud_api_calls_total", provider="local", mutating="true") == \
         recorded.mutations() > 0
-    assert m.value("cloudlb_managed_load_balancers", provider="local") == 3
-    assert m.value("cloudlb_workqueue_adds_total") >= 4
+    assert m.value("cloudlb_managed_load_balancers", provider="local", kind="Service") == 3
+    assert m.value("cloudlb_workqueue_adds_total") >= 5
     assert m.value("cloudlb_workqueue_depth") == 0
     assert m.value("cloudlb_workqueue_longest_running_seconds") == 0
     assert m.value("cloudlb_leader") == 1  # no election: the running replica leads
@@ -50,7 +54,7 @@ def test_reconciles_cloud_calls_and_queue_are_counted(observed: Observed) -> Non
     observed.settle()
     after = observed.scrape()
     assert after.value("cloudlb_reconciles_total", kind="Service", result="deleted") >= 1
-    assert after.value("cloudlb_managed_load_balancers", provider="local") == 2
+    assert after.value("cloudlb_managed_load_balancers", provider="local", kind="Service") == 2
 
 
 def test_a_full_resync_is_stamped(observed: Observed) -> None:

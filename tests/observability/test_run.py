@@ -36,7 +36,7 @@ def test_a_single_replica_reconciles_exports_metrics_and_logs_json(
             "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
             "spec": {"type": "LoadBalancer", "selector": {"app": name},
                      "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
-    wait_until(lambda: process.metrics().value("cloudlb_managed_load_balancers",
+    wait_until(lambda: process.metrics().value("cloudlb_managed_load_balancers", kind="Service",
                                                provider="local") == 3, 20,
                message=f"three load balancers\n{process.logs()}")
     m = process.metrics()
