@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cloud_lb.model import LoadBalancerSpec
+from cloud_lb.model import LoadBalancerSpec, ObjectKind
 from cloud_lb.provider import InvalidSpecError
 
 P = "loadbalancer.openstack.org/"
@@ -197,7 +197,13 @@ def _check_combinations(spec: LoadBalancerSpec, options: ServiceOptions) -> None
     if options.flavor_id and options.ovh_flavor:
         raise InvalidSpecError(f"annotations {FLAVOR_ID} and {OVH_FLAVOR} both choose a "
                                f"flavor; keep one", field=OVH_FLAVOR)
-    non_tcp = sorted({str(li.protocol) for li in spec.listeners if str(li.protocol) != "TCP"})
+    if spec.ref.kind is ObjectKind.INGRESS:
+        # L7 listeners always insert X-Forwarded-For; the PROXY protocol is refused by
+        # the Ingress rendering, which knows why
+        non_tcp: list[str] = []
+    else:
+        non_tcp = sorted({str(li.protocol) for li in spec.listeners
+                          if str(li.protocol) != "TCP"})
     if options.proxy_protocol and non_tcp:
         raise InvalidSpecError(f"annotation {PROXY_PROTOCOL}: the PROXY protocol needs TCP "
                                f"ports, this Service has {', '.join(non_tcp)}",

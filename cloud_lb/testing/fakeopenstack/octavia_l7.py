@@ -69,9 +69,9 @@ def check_rule(body: dict[str, Any]) -> None:
     kind, compare, value = body["type"], body["compare_type"], body.get("value")
     if not isinstance(value, str) or not value:
         raise om.invalid_input("value", value, "Mandatory field missing.")
-    if kind in ("HEADER", "COOKIE"):
-        if not isinstance(body.get("key"), str) or not _HEADER_NAME.match(body["key"]):
-            raise om.fault(400, "L7Rule: L7 rule type requires a key")
+    if kind in ("HEADER", "COOKIE") and not (
+            isinstance(body.get("key"), str) and _HEADER_NAME.match(body["key"])):
+        raise om.fault(400, "L7Rule: L7 rule type requires a key")
     if kind not in ("HOST_NAME", "PATH", "FILE_TYPE", "HEADER", "COOKIE"):
         return  # SSL_* rules: not used by cloud-lb, accepted as they come
     if kind == "FILE_TYPE" and compare not in ("REGEX", "EQUAL_TO"):

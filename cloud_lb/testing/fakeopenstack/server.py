@@ -333,6 +333,25 @@ class FakeOpenStack:
         self.store.settle()
         return lb
 
+    def plant_certificate(self, name: str) -> Resource:
+        """A Barbican certificate container (and its two secrets, named `<name>.crt` and
+        `<name>.key`) stored outside cloud-lb."""
+        base = f"{self.url}/key-manager/v1"
+        with self.store.transaction():
+            refs = []
+            for role, suffix in (("certificate", ".crt"), ("private_key", ".key")):
+                secret = self.store.put("secrets", {
+                    "id": new_id(), "name": name + suffix, "status": "ACTIVE",
+                    "secret_type": "opaque", "content_types": {"default": "text/plain"},
+                    "created": "2024-01-01T00:00:00", "updated": "2024-01-01T00:00:00",
+                    "expiration": None, "algorithm": None, "bit_length": None,
+                    "mode": None, "_payload": "planted"})
+                refs.append({"name": role, "secret_ref": f"{base}/secrets/{secret['id']}"})
+            return self.store.put("containers", {
+                "id": new_id(), "name": name, "type": "certificate", "status": "ACTIVE",
+                "secret_refs": refs, "consumers": [], "created": "2024-01-01T00:00:00",
+                "updated": "2024-01-01T00:00:00"})
+
     def plant_floating_ip(self, *, address: str | None = None, tags: list[str] | None = None,
                           description: str = "") -> Resource:
         with self.store.transaction():
