@@ -123,6 +123,15 @@ class Controllers:
         self.started.append(controller)
         return controller
 
+    def command(self, argv: list[str], *, env: dict[str, str] | None = None,
+                name: str = "cmd", timeout: float = 60.0) -> tuple[int | None, str]:
+        """Any `cloud-lb` command in its own process: (exit code, stdout + stderr)."""
+        log_path = self.tmp / f"{name}-{len(self.started)}.log"
+        proc = Controller(argv, dict(env or {}), log_path)
+        self.started.append(proc)
+        code = proc.wait(timeout)
+        return code, proc.log()
+
     def close(self) -> None:
         for controller in self.started:
             controller.kill()
