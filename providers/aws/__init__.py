@@ -1,11 +1,15 @@
-"""The `aws` provider: one Network Load Balancer per LoadBalancer Service, on boto3.
+"""The `aws` provider: one Network Load Balancer per LoadBalancer Service and one
+Application Load Balancer per Ingress, on boto3.
 
 Layout (one concept per module): `config` (the config section), `clients` (boto3 with
 rate limits, retries and call recording), `annotations` (the Service annotations),
 `naming` (names and ownership tags), `subnets` (subnet discovery), `render` (spec ->
 desired objects), `observe` (AWS -> observed objects), `diff`, `apply`,
-`security_groups` (rules), `placement` (IDs for user-given names), `cleanup` (delete and
-list), `provider` (the contract), `testing` (moto-backed targets for tests and demo).
+`security_groups` (rules), `placement` (IDs for user-given names), `surroundings` (the
+reads both kinds share), `cleanup` (delete and list), `provider` (the contract),
+`testing` (moto-backed targets for tests and demo). Ingress ALBs: `alb` (the verbs),
+`alb_annotations`, `alb_state`, `alb_render`, `alb_observe`, `alb_diff`, `alb_apply`,
+`certificates` (ACM).
 Importing this package imports boto3: without the `[aws]` extra the registry reports
 the provider as not installed.
 """
@@ -25,7 +29,8 @@ PLUGIN = ProviderPlugin(
     name="aws",
     config_model=AWSConfig,
     factory=_build,
-    description="AWS Network Load Balancers (ELBv2) for Services, via boto3",
+    description="AWS Network Load Balancers for Services, Application Load Balancers for "
+    "Ingresses (ELBv2, ACM), via boto3",
 )
 
 __all__ = ["PLUGIN", "AWSConfig", "AWSProvider"]

@@ -242,24 +242,21 @@ def _pairs(ann: dict[str, str], key: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out.items()))
 
 
-def _tags(ann: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    tags = _pairs(ann, ADDITIONAL_TAGS)
+def _tags(ann: dict[str, str], key: str = ADDITIONAL_TAGS) -> tuple[tuple[str, str], ...]:
+    tags = _pairs(ann, key)
     for k, v in tags:
         if (
             k.lower().startswith("aws:")
             or k in RESERVED_TAG_KEYS
             or k.startswith(CLUSTER_TAG_PREFIX)
         ):
-            raise InvalidSpecError(
-                f"{ADDITIONAL_TAGS}: tag key {k!r} is reserved", field=ADDITIONAL_TAGS
-            )
+            raise InvalidSpecError(f"{key}: tag key {k!r} is reserved", field=key)
         if not _TAG_KEY.match(k) or not _TAG_VALUE.match(v):
             raise InvalidSpecError(
-                f"{ADDITIONAL_TAGS}: tag {k!r} has characters or a length AWS rejects",
-                field=ADDITIONAL_TAGS,
+                f"{key}: tag {k!r} has characters or a length AWS rejects", field=key
             )
     if len(tags) > 20:
-        raise InvalidSpecError(f"{ADDITIONAL_TAGS}: at most 20 tags", field=ADDITIONAL_TAGS)
+        raise InvalidSpecError(f"{key}: at most 20 tags", field=key)
     return tags
 
 

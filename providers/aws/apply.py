@@ -42,6 +42,17 @@ class Applier:
 
     def apply(self, desired: Desired, observed: Observed, diff: Diff) -> tuple[str, str]:
         """Returns the NLB's (ARN, DNS name)."""
+        arn, dns = self.front(desired, observed, diff)
+        arns = self.target_groups(observed, diff)
+        self._listeners(arn, diff, arns)
+        self.finish(diff, arns)
+        return arn, dns
+
+    # The phases, public so that the ALB applier runs the same steps around its own
+    # listeners, rules and certificates.
+
+    def front(self, desired: Desired, observed: Observed, diff: Diff) -> tuple[str, str]:
+        """Steps 1 and 2: security groups, new rules, the load balancer. (ARN, DNS)."""
         ids: dict[str, str] = {}
         if observed.backend_sg_id:
             ids[BACKEND] = observed.backend_sg_id
@@ -54,8 +65,10 @@ class Applier:
         self.authorize([r.resolve(ids) for r in diff.rules.authorize])
 
         lb_groups = [ids.get(g, g) for g in desired.lb.security_groups]
-        arn, dns = self._load_balancer(desired, observed, diff, lb_groups)
+        return self._load_balancer(desired, observed, diff, lb_groups)
 
+    def target_groups(self, observed: Observed, diff: Diff) -> dict[str, str]:
+        """Step 3: create and converge target groups; returns name -> ARN of all ours."""
         arns = {tg.name: tg.arn for tg in observed.target_groups}
         tgs = diff.target_groups
         for tg in tgs.create:
@@ -71,7 +84,10 @@ class Applier:
             self._set_tg_attributes(old.arn, attrs)
         for old, tags in tgs.add_tags:
             self._aws.call("elbv2", "add_tags", ResourceArns=[old.arn], Tags=tags_list(dict(tags)))
+        return arns
 
+    def _listeners(self, arn: str, diff: Diff, arns: dict[str, str]) -> None:
+        """Step 4 for an NLB: one forwarding listener per port."""
         for listener in diff.listeners.delete:
             self._aws.call("elbv2", "delete_listener", ListenerArn=listener.arn)
         for li in diff.listeners.create:
@@ -92,18 +108,17 @@ class Applier:
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": arns[li.target_group]}],
             )
 
+    def finish(self, diff: Diff, arns: dict[str, str]) -> None:
+        """Steps 5 to 7: targets, unused target groups, stale rules, an unused group."""
         for change in diff.targets:
             self.targets(
                 arns[change.target_group], register=change.register, deregister=change.deregister
             )
-
-        for tg in tgs.delete:
+        for tg in diff.target_groups.delete:
             self.delete_target_group(tg.arn, tg.name)
-
         self.revoke(diff.rules.revoke)
         if diff.delete_frontend_sg:
             self.delete_security_group(diff.delete_frontend_sg)
-        return arn, dns
 
     # -- load balancer ---------------------------------------------------------------
 
@@ -155,7 +170,7 @@ class Applier:
         want = desired.lb
         params = dict(
             Name=want.name,
-            Type="network",
+            Type=want.type,
             Scheme=want.scheme,
             IpAddressType=want.ip_address_type,
             SubnetMappings=[m.to_params() for m in want.subnets],

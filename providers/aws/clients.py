@@ -11,11 +11,17 @@ Every AWS call of the provider goes through `call`, which
    operation and whether retrying could help; 4xx user errors are not retried.
 
 A call is "mutating" unless its API name starts with Describe/Get/List.
+
+Services: `ec2` and `elbv2` (every load balancer) are built eagerly; `acm` (certificates
+of Ingress ALBs) and `tagging` (the Resource Groups Tagging API, which finds our ACM
+certificates by tag in one call) are built on first use, so a cluster without Ingresses
+neither pays for them nor needs their IAM permissions.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -58,7 +64,15 @@ SERVER_ERROR_CODES = frozenset(
 )
 READ_PREFIXES = ("Describe", "Get", "List")
 # how each service pages: (request token, response token)
-_PAGING = {"ec2": ("NextToken", "NextToken"), "elbv2": ("Marker", "NextMarker")}
+_PAGING = {
+    "ec2": ("NextToken", "NextToken"),
+    "elbv2": ("Marker", "NextMarker"),
+    "acm": ("NextToken", "NextToken"),
+    "tagging": ("PaginationToken", "PaginationToken"),
+}
+# our short service names -> boto3's
+_BOTO_SERVICE = {"tagging": "resourcegroupstaggingapi"}
+_LAZY = ("acm", "tagging")
 
 
 class AWSCallError(CloudError):
@@ -74,7 +88,7 @@ def is_mutating(api_name: str) -> bool:
 
 
 class AWSClients:
-    """The EC2 and ELBv2 clients of one provider, with limits, retries and recording."""
+    """The AWS clients of one provider, with limits, retries and recording."""
 
     def __init__(
         self,
@@ -100,21 +114,40 @@ class AWSClients:
             user_agent_extra="cloud-lb",
             max_pool_connections=16,
         )
+        self._session = session
+        self._boto_config = boto_config
+        self._endpoint_url = config.endpoint_url
+        self._lock = threading.Lock()
         self.ec2 = session.client("ec2", config=boto_config, endpoint_url=config.endpoint_url)
         self.elbv2 = session.client("elbv2", config=boto_config, endpoint_url=config.endpoint_url)
+        self._lazy: dict[str, Any] = {}
         limits = config.rate_limits
         self._buckets = {
             ("ec2", False): _bucket(limits.ec2_read, sleep),
             ("ec2", True): _bucket(limits.ec2_mutate, sleep),
             ("elbv2", False): _bucket(limits.elbv2_read, sleep),
             ("elbv2", True): _bucket(limits.elbv2_mutate, sleep),
+            ("acm", False): _bucket(limits.acm_read, sleep),
+            ("acm", True): _bucket(limits.acm_mutate, sleep),
+            # we never tag through the Tagging API: its reads and writes share one bucket
+            ("tagging", False): _bucket(limits.tagging_read, sleep),
         }
+        self._buckets[("tagging", True)] = self._buckets[("tagging", False)]
 
     def client(self, service: str) -> Any:
         if service == "ec2":
             return self.ec2
         if service == "elbv2":
             return self.elbv2
+        if service in _LAZY:
+            with self._lock:
+                if service not in self._lazy:
+                    self._lazy[service] = self._session.client(
+                        _BOTO_SERVICE.get(service, service),
+                        config=self._boto_config,
+                        endpoint_url=self._endpoint_url,
+                    )
+                return self._lazy[service]
         raise ValueError(f"unknown AWS service {service!r}")
 
     def call(self, service: str, method: str, **params: Any) -> dict[str, Any]:
@@ -192,7 +225,9 @@ class AWSClients:
             params = {**params, token_in: token}
 
     def close(self) -> None:
-        for client in (self.ec2, self.elbv2):
+        with self._lock:
+            lazy = list(self._lazy.values())
+        for client in (self.ec2, self.elbv2, *lazy):
             client.close()
 
 

@@ -52,6 +52,10 @@ class RateLimits(BaseModel):
     ec2_mutate: RateLimit = RateLimit(per_second=5, burst=50)
     elbv2_read: RateLimit = RateLimit(per_second=10, burst=40)
     elbv2_mutate: RateLimit = RateLimit(per_second=5, burst=20)
+    # ACM: ImportCertificate is limited to about one call per second per account
+    acm_read: RateLimit = RateLimit(per_second=8, burst=20)
+    acm_mutate: RateLimit = RateLimit(per_second=1, burst=5)
+    tagging_read: RateLimit = RateLimit(per_second=5, burst=10)
 
 
 class RetryConfig(BaseModel):
@@ -88,6 +92,11 @@ class AWSConfig(BaseModel):
     node_port_range: str = Field(default="30000-32767", pattern=r"^\d{1,5}-\d{1,5}$")
     # tags added to every resource we create, after the ownership tags
     extra_tags: dict[str, str] = Field(default_factory=dict)
+    # Ingress ALBs: AWS's default quotas (raise them here when AWS raised yours) and the
+    # TLS policy of HTTPS listeners without an ssl-policy annotation
+    alb_rule_limit: int = Field(default=100, ge=1, le=1000)
+    alb_certificate_limit: int = Field(default=25, ge=1, le=100)
+    alb_ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", min_length=1)
     rate_limits: RateLimits = RateLimits()
     retry: RetryConfig = RetryConfig()
     connect_timeout_seconds: float = Field(default=10, gt=0)

@@ -94,6 +94,7 @@ class Diff:
     rules: RuleDiff
     lb_name: str = ""
     create_backend_sg: str = ""  # the name of the cluster's shared group to create
+    lb_type: str = "network"
 
     @property
     def empty(self) -> bool:
@@ -107,14 +108,14 @@ class Diff:
                     "create",
                     "security-group",
                     self.create_backend_sg,
-                    "shared by the cluster's NLBs",
+                    "shared by the cluster's load balancers",
                 )
             )
         if self.create_frontend_sg:
             out.append(Change("create", "security-group", self.lb_name))
         lb = self.lb
         if lb.create:
-            out.append(Change("create", "load-balancer", self.lb_name, "network"))
+            out.append(Change("create", "load-balancer", self.lb_name, self.lb_type))
         elif lb.recreate_reason:
             out.append(
                 Change("update", "load-balancer", self.lb_name, f"re-create: {lb.recreate_reason}")
@@ -209,6 +210,7 @@ def diff(desired: Desired, observed: Observed, *, our_description: str) -> Diff:
         targets=_diff_targets(desired, observed),
         rules=_diff_rules(desired, observed, our_description),
         lb_name=desired.lb.name,
+        lb_type=desired.lb.type,
         create_backend_sg=desired.backend_sg.name
         if desired.backend_sg is not None and observed.backend_sg_id is None
         else "",

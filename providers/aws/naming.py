@@ -16,7 +16,10 @@ five hash characters are the load balancer's, so orphaned groups of one Service 
 recognised by name before their tags are read.
 
 Ownership is decided by tags only, never by name: `kubernetes.io/cluster/<cluster>=owned`
-and `cloud-lb.io/uid=<uid>` must both be present.
+and `cloud-lb.io/uid=<uid>` must both be present. An Ingress's ALB and target groups are
+named like a Service's NLB (the UID tells them apart; `cloud-lb.io/kind` says which
+object), and `kubernetes.io/service-name` holds the Ingress's namespace/name. ACM
+certificates have no name: they are found by these tags (Resource Groups Tagging API).
 """
 
 from __future__ import annotations
@@ -34,8 +37,22 @@ ROLE_TAG = "cloud-lb.io/role"
 BACKEND_ROLE = "backend"
 # records the static addresses an NLB was created with (immutable afterwards); see render
 STATIC_ADDRESSES_TAG = "cloud-lb.io/static-addresses"
+# an ACM certificate imported from a TLS Secret: which Secret, and a digest of its
+# content (TLSCert.fingerprint) that tells a rotated Secret from the imported one
+CERT_SECRET_TAG = "cloud-lb.io/tls-secret"
+CERT_FINGERPRINT_TAG = "cloud-lb.io/tls-fingerprint"
 OWNED = "owned"
-RESERVED_TAG_KEYS = frozenset({SERVICE_NAME_TAG, UID_TAG, KIND_TAG, STATIC_ADDRESSES_TAG, ROLE_TAG})
+RESERVED_TAG_KEYS = frozenset(
+    {
+        SERVICE_NAME_TAG,
+        UID_TAG,
+        KIND_TAG,
+        STATIC_ADDRESSES_TAG,
+        ROLE_TAG,
+        CERT_SECRET_TAG,
+        CERT_FINGERPRINT_TAG,
+    }
+)
 
 _ELB_NAME = re.compile(r"^(?!internal-)(?!-)(?!.*--)(?!.*-$)[A-Za-z0-9-]{1,32}$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")

@@ -1,4 +1,5 @@
-"""`AWSProvider`: one Network Load Balancer per Service, converged by diff.
+"""`AWSProvider`: one Network Load Balancer per Service (and, through `alb.ALBs`, one
+Application Load Balancer per Ingress), converged by diff.
 
 Each verb is read -> render -> diff -> apply:
 - annotations are parsed and the spec checked before any AWS call (`InvalidSpecError`);
@@ -8,6 +9,8 @@ Each verb is read -> render -> diff -> apply:
 - `render` builds the desired objects, `diff` compares, `apply` changes only what
   differs, so an unchanged resync makes no mutating call;
 - `update_backends` only registers/deregisters targets (one call each per group).
+Specs of Ingresses (`ref.kind` INGRESS) go to `ALBs`, which works the same way; `get`,
+`update_backends`, `delete` and `list_owned` serve both kinds.
 """
 
 from __future__ import annotations
@@ -17,27 +20,25 @@ import logging
 import time
 from collections.abc import Callable
 
-from cloud_lb.model import IngressPoint, LBRef, LoadBalancerSpec, LoadBalancerStatus
+from cloud_lb.model import IngressPoint, LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
 from cloud_lb.provider import Capabilities, Change, OwnershipError, ProviderContext
 from providers.aws import annotations, cleanup
+from providers.aws.alb import ALBs
 from providers.aws.apply import Applier
 from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.config import AWSConfig, SecurityGroupMode
 from providers.aws.diff import diff
 from providers.aws.naming import (
-    backend_security_group_name,
-    is_backend_group,
     is_owned,
     load_balancer_name,
     rule_description,
-    security_group_name,
-    tags_dict,
     target_group_name,
 )
 from providers.aws.observe import Observer
 from providers.aws.placement import PlacementResolver
 from providers.aws.render import Settings, check_spec, instance_id, render
 from providers.aws.state import Desired, Observed
+from providers.aws.surroundings import observed_base, read_surroundings
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ CAPABILITIES = Capabilities(
     udp=True,
     sctp=False,
     mixed_protocols=True,
-    l7=False,
+    l7=True,
     source_ranges=True,
     internal=True,
     static_ip=True,
@@ -81,6 +82,7 @@ class AWSProvider:
             extra_tags=tuple(sorted(config.extra_tags.items())),
             node_port_range=config.node_ports,
         )
+        self._albs = ALBs(self.clients, self._observer, self._placement, config, self._settings)
 
     @classmethod
     def from_config(cls, config: AWSConfig, context: ProviderContext) -> AWSProvider:
@@ -112,10 +114,14 @@ class AWSProvider:
         )
 
     def plan(self, spec: LoadBalancerSpec) -> list[Change]:
+        if _is_ingress(spec):
+            return self._albs.plan(spec)
         desired, observed = self._read(spec)
         return diff(desired, observed, our_description=rule_description(spec.ref)).changes()
 
     def ensure(self, spec: LoadBalancerSpec) -> LoadBalancerStatus:
+        if _is_ingress(spec):
+            return self._albs.ensure(spec)
         ref = spec.ref
         desired, observed = self._read(spec)
         changes = diff(desired, observed, our_description=rule_description(ref))
@@ -143,9 +149,13 @@ class AWSProvider:
 
     def update_backends(self, spec: LoadBalancerSpec) -> None:
         ref = spec.ref
-        opts = annotations.parse(spec.options)
-        groups = check_spec(spec, opts)
-        names = {target_group_name(ref, protocol=g.protocol, node_port=g.node_port) for g in groups}
+        if _is_ingress(spec):
+            names = self._albs.target_group_names(spec)
+        else:
+            groups = check_spec(spec, annotations.parse(spec.options))
+            names = {
+                target_group_name(ref, protocol=g.protocol, node_port=g.node_port) for g in groups
+            }
         lb, raw_groups, tags = self._observer.owned_load_balancer(ref, load_balancer_name(ref))
         ours = {
             g["TargetGroupName"]: g
@@ -153,8 +163,8 @@ class AWSProvider:
             if is_owned(tags.get(g["TargetGroupArn"], {}), ref)
         }
         if lb is None or not names <= set(ours):
-            # more than the backends differ (NLB or a listener missing): converge fully
-            log.info("event=nlb_backends_need_ensure service=%s", ref.key)
+            # more than the backends differ (the load balancer or a group missing)
+            log.info("event=lb_backends_need_ensure object=%s", ref)
             self.ensure(spec)
             return
         wanted = frozenset(i for b in spec.backends if (i := instance_id(b.provider_id)))
@@ -187,11 +197,17 @@ class AWSProvider:
 
     def delete(self, ref: LBRef) -> None:
         cleanup.delete(self.clients, self._observer, ref, vpc_id=self.config.vpc_id)
+        if ref.kind is ObjectKind.INGRESS:
+            self._albs.delete_certificates(ref)
 
     def list_owned(self) -> list[LBRef]:
-        return cleanup.list_owned(
-            self.clients, self._observer, self.cluster, vpc_id=self.config.vpc_id
+        refs = set(
+            cleanup.list_owned(
+                self.clients, self._observer, self.cluster, vpc_id=self.config.vpc_id
+            )
         )
+        refs |= self._albs.certificate_refs(self.cluster)
+        return sorted(refs, key=lambda r: (r.namespace, r.name, r.uid))
 
     def close(self) -> None:
         self.clients.close()
@@ -202,102 +218,40 @@ class AWSProvider:
         ref = spec.ref
         opts = annotations.parse(spec.options)
         check_spec(spec, opts)  # everything the user can get wrong, before any call
-        lb, raw_groups, tags = self._observer.owned_load_balancer(ref, load_balancer_name(ref))
-        ours = [
-            (g, tags[g["TargetGroupArn"]])
-            for g in raw_groups
-            if is_owned(tags.get(g["TargetGroupArn"], {}), ref)
-        ]
-
-        instance_ids = sorted({i for b in spec.backends if (i := instance_id(b.provider_id))})
-        instances = self._placement.instances(instance_ids)
-        for missing in sorted(set(instance_ids) - set(instances)):
-            log.warning("event=target_unknown service=%s instance=%s", ref.key, missing)
-        node_groups: tuple[str, ...] = ()
-        known: list[dict] = []  # type: ignore[type-arg]  # groups already described
-        vpc_cidrs: tuple[str, ...] = ()
-        if self._settings.manage_node_rules:
-            node_groups, known = self._placement.node_groups(
-                instances, also=lb.security_groups if lb else ()
-            )
-            if self._settings.mode is SecurityGroupMode.NODES:
-                vpc_cidrs = self._placement.vpc_cidrs()
-
-        sg_name = security_group_name(ref)
-        have = {g["GroupId"] for g in known}
-        groups = known + self._observer.security_groups(
-            [g for g in (*(lb.security_groups if lb else ()), *node_groups) if g not in have]
-        )
-        frontend = next(
-            (
-                g
-                for g in groups
-                if g["GroupName"] == sg_name
-                and g.get("VpcId", self.config.vpc_id) == self.config.vpc_id
-            ),
-            None,
-        )
         wants_frontend = (
             self._settings.mode is SecurityGroupMode.LOAD_BALANCER and not opts.security_groups
         )
-        if frontend is None and wants_frontend:
-            frontend = self._observer.security_group_by_name(sg_name)
-            if frontend is not None:
-                groups.append(frontend)
-        if frontend is not None and not is_owned(tags_dict(frontend.get("Tags")), ref):
-            raise OwnershipError(
-                f"security group {sg_name} ({frontend['GroupId']}) exists but is not "
-                f"tagged as {ref}'s; not touching it"
-            )
-        frontend_id = frontend["GroupId"] if frontend is not None else None
-        backend_id = None
-        if wants_frontend or opts.security_groups:  # the NLB will carry groups
-            backend_id = self._backend_group(groups)
-
+        around = read_surroundings(
+            self._observer,
+            self._placement,
+            spec,
+            vpc_id=self.config.vpc_id,
+            manage_node_rules=self._settings.manage_node_rules,
+            wants_frontend=wants_frontend,
+            # the NLB will carry groups: the cluster's backend group is one of them
+            wants_backend=wants_frontend or bool(opts.security_groups),
+            wants_vpc_cidrs=self._settings.mode is SecurityGroupMode.NODES,
+        )
         placement = self._placement.resolve(
             spec,
             opts,
-            frontend_sg_id=frontend_id,
-            node_security_groups=node_groups,
-            vpc_cidrs=vpc_cidrs,
+            frontend_sg_id=around.frontend_id,
+            node_security_groups=around.node_groups,
+            vpc_cidrs=around.vpc_cidrs,
         )
-        placement = dataclasses.replace(placement, backend_sg_id=backend_id)
+        placement = dataclasses.replace(placement, backend_sg_id=around.backend_id)
         desired = render(spec, opts, placement=placement, settings=self._settings)
-        desired = dataclasses.replace(desired, targets=desired.targets & frozenset(instances))
+        desired = dataclasses.replace(
+            desired, targets=desired.targets & frozenset(around.instances)
+        )
         if desired.skipped_backends:
             log.warning(
                 "event=backend_without_instance service=%s nodes=%s",
                 ref.key,
                 ",".join(desired.skipped_backends),
             )
+        return desired, observed_base(self._observer, ref, around, desired, nlb=True)
 
-        attached = {g["TargetGroupName"] for g, _ in ours}
-        adopted = self._observer.adopt_by_name(
-            ref, sorted({tg.name for tg in desired.target_groups} - attached)
-        )
-        observed = Observed(
-            lb=lb,
-            attributes=self._observer.attributes(lb.arn) if lb else (),
-            listeners=self._observer.listeners(lb.arn) if lb else (),
-            target_groups=tuple(self._observer.target_group(g, t) for g, t in [*ours, *adopted]),
-            frontend_sg_id=frontend_id,
-            backend_sg_id=backend_id,
-            rules=self._observer.rules(groups),
-        )
-        return desired, observed
 
-    def _backend_group(self, groups: list[dict]) -> str | None:  # type: ignore[type-arg]
-        """The cluster's shared backend group (appended to `groups` when read here)."""
-        name = backend_security_group_name(self.cluster)
-        found = next((g for g in groups if g["GroupName"] == name), None)
-        if found is None:
-            found = self._observer.security_group_by_name(name)
-            if found is None:
-                return None
-            groups.append(found)
-        if not is_backend_group(tags_dict(found.get("Tags")), self.cluster):
-            raise OwnershipError(
-                f"security group {name} ({found['GroupId']}) exists but is not "
-                f"tagged as cluster {self.cluster}'s; not touching it"
-            )
-        return str(found["GroupId"])
+def _is_ingress(spec: LoadBalancerSpec) -> bool:
+    return spec.ref.kind is ObjectKind.INGRESS or spec.is_l7

@@ -352,7 +352,7 @@ def render(
         else None,
         backend_sg=DesiredSecurityGroup(
             name=backend_security_group_name(ref.cluster),
-            description=f"cloud-lb NLBs of cluster {ref.cluster}: admitted on the nodes",
+            description=f"cloud-lb load balancers of cluster {ref.cluster}: admitted on the nodes",
             tags=tuple(sorted(backend_tags(ref.cluster).items())),
         )
         if with_backend

@@ -1,4 +1,4 @@
-"""The AWS objects of one NLB as plain frozen values: what we want and what AWS has.
+"""The AWS objects of one NLB (or the shared parts of an ALB) as plain frozen values: what we want and what AWS has.
 
 `render` produces `Desired` from a spec; `observe` reads `Observed` from AWS; `diff`
 compares the two. Keeping both sides in the same shapes (e.g. `HealthCheckSpec`) is
@@ -70,6 +70,7 @@ class DesiredLoadBalancer:
     tags: tuple[tuple[str, str], ...]
     # fingerprint of the static addresses (EIPs / private IPs); "" when none
     static_addresses: str = ""
+    type: str = "network"  # network (Services) | application (Ingresses)
 
     @property
     def subnet_ids(self) -> tuple[str, ...]:

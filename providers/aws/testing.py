@@ -43,7 +43,15 @@ ZONES = (f"{REGION}a", f"{REGION}b")
 IMAGE_ID = "ami-12c6146b"  # one of moto's built-in AMIs
 FAST_LIMITS = {
     name: {"perSecond": 10000, "burst": 10000}
-    for name in ("ec2Read", "ec2Mutate", "elbv2Read", "elbv2Mutate")
+    for name in (
+        "ec2Read",
+        "ec2Mutate",
+        "elbv2Read",
+        "elbv2Mutate",
+        "acmRead",
+        "acmMutate",
+        "taggingRead",
+    )
 }
 FAST_RETRY = {
     "botocoreMaxAttempts": 1,
@@ -183,8 +191,9 @@ class FakeAWS:
         )
 
     def snapshot(self) -> dict[str, Any]:
-        """Every NLB, listener, target group, target and security group rule, comparable
-        with ==; instances are left out (the tests create them on demand)."""
+        """Every load balancer, listener (rules, certificates), target group, target,
+        ACM certificate and security group rule, comparable with ==; instances are left
+        out (the tests create them on demand)."""
         elb, ec2 = self.client("elbv2"), self.client("ec2")
         lbs = elb.describe_load_balancers()["LoadBalancers"]
         tgs = elb.describe_target_groups()["TargetGroups"]
@@ -208,7 +217,17 @@ class FakeAWS:
                     "Attributes"
                 ],
                 "listeners": sorted(
-                    (li["Port"], li["Protocol"], str(li["DefaultActions"]))
+                    (
+                        li["Port"],
+                        li["Protocol"],
+                        str(li["DefaultActions"]),
+                        str(li.get("Certificates", [])),
+                        str(li.get("SslPolicy") if li["Protocol"] == "HTTPS" else None),
+                        sorted(
+                            (str(r["Priority"]), str(r["Conditions"]), str(r["Actions"]))
+                            for r in elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]
+                        ),
+                    )
                     for li in elb.describe_listeners(LoadBalancerArn=arn)["Listeners"]
                 ),
             }
@@ -224,6 +243,16 @@ class FakeAWS:
                 ],
                 "targets": sorted(h["Target"]["Id"] for h in health),
             }
+        acm = self.client("acm")
+        out["certs"] = {
+            c["CertificateArn"]: {
+                "domain": c.get("DomainName"),
+                "tags": tags_dict(
+                    acm.list_tags_for_certificate(CertificateArn=c["CertificateArn"]).get("Tags")
+                ),
+            }
+            for c in acm.list_certificates()["CertificateSummaryList"]
+        }
         for sg in ec2.describe_security_groups()["SecurityGroups"]:
             out["sgs"][sg["GroupId"]] = {
                 "name": sg["GroupName"],
@@ -239,9 +268,10 @@ class FakeAWS:
         lines = ["AWS (moto): wiring only: moto does not carry traffic"]
         groups = {g["GroupId"]: g for g in ec2.describe_security_groups()["SecurityGroups"]}
         for lb in elb.describe_load_balancers()["LoadBalancers"]:
+            kind = "ALB" if lb.get("Type") == "application" else "NLB"
             lines.append(
-                f"NLB {lb['LoadBalancerName']} {lb['Scheme']} {lb.get('IpAddressType', 'ipv4')} "
-                f"hostname={lb['DNSName']}"
+                f"{kind} {lb['LoadBalancerName']} {lb['Scheme']} "
+                f"{lb.get('IpAddressType', 'ipv4')} hostname={lb['DNSName']}"
             )
             tg_names = {
                 tg["TargetGroupArn"]: tg
@@ -250,6 +280,9 @@ class FakeAWS:
                 ]
             }
             for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+                if kind == "ALB":
+                    lines += _alb_listener_lines(elb, li, tg_names)
+                    continue
                 tg = tg_names.get(li["DefaultActions"][0].get("TargetGroupArn", ""), {})
                 targets = (
                     elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
@@ -284,6 +317,41 @@ class FakeAWS:
                     f"from {', '.join(sources)}"
                 )
         return "\n".join(lines)
+
+
+def _alb_listener_lines(elb: Any, li: dict[str, Any], tg_names: dict[str, Any]) -> list[str]:
+    """An ALB listener's rules in priority order, default last (never certificate PEM)."""
+
+    def action(actions: list[dict[str, Any]]) -> str:
+        a = actions[0] if actions else {}
+        if a.get("Type") == "forward":
+            tg = tg_names.get(a.get("TargetGroupArn", ""), {})
+            return f"-> {tg.get('TargetGroupName', '?')} (node port {tg.get('Port', '?')})"
+        if a.get("Type") == "redirect":
+            c = a.get("RedirectConfig", {})
+            return f"redirect {c.get('Protocol')}:{c.get('Port')} {c.get('StatusCode')}"
+        return f"{a.get('Type')} {a.get('FixedResponseConfig', {}).get('StatusCode', '')}"
+
+    certs = [c["CertificateArn"].rsplit("/", 1)[-1] for c in li.get("Certificates", [])]
+    lines = [
+        f"  listener {li['Protocol']}/{li['Port']}"
+        + (f" certificate {','.join(certs)}" if certs else "")
+    ]
+    rules = elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]
+    for rule in sorted(
+        rules,
+        key=lambda r: (
+            r["IsDefault"],
+            int(r["Priority"] or 0) if str(r["Priority"]).isdigit() else 0,
+        ),
+    ):
+        conds = " ".join(
+            f"{c['Field']}={','.join(c.get('HostHeaderConfig', c.get('PathPatternConfig', {})).get('Values', []))}"
+            for c in rule["Conditions"]
+        )
+        where = "default" if rule["IsDefault"] else f"#{rule['Priority']} {conds}"
+        lines.append(f"    {where} {action(rule['Actions'])}")
+    return lines
 
 
 def isolated_credentials(endpoint_url: str | None = None) -> dict[str, str]:
