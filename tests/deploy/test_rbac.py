@@ -75,9 +75,11 @@ def explain(needed: dict[Permission, frozenset[str]], allowed: set[Permission]) 
 
 
 def test_the_code_needs_exactly_what_the_roles_grant(rendering: Rendering) -> None:
-    provider = rendering.config()["provider"]
-    # the controller builds its Ingress feature only for a provider with L7
-    needed = needed_permissions(without=() if has_l7(provider) else INGRESS_FEATURE)
+    config = parse_config(rendering.config_text())
+    # the controller builds its Ingress feature only for a provider with L7, and when
+    # the config does not turn Ingress support off
+    ingress = has_l7(config.provider) and config.controller.ingress.enabled
+    needed = needed_permissions(without=() if ingress else INGRESS_FEATURE)
     cluster, namespaced = granted(rendering.objects)
     assert set(needed) == cluster | namespaced, explain(needed, cluster | namespaced)
     # the Lease lives in our namespace only: never a cluster-wide lease grant
