@@ -59,7 +59,8 @@ def test_a_patch_without_its_target_is_an_error(tmp_path: Path) -> None:
 def test_a_delete_patch_removes_its_object(tmp_path: Path) -> None:
     write(tmp_path, {
         "kustomization.yaml": "resources: [roles.yaml]\npatches:\n  - patch: |-\n"
-                              "      $patch: delete\n      apiVersion: rbac.authorization.k8s.io/v1\n"
+                              "      $patch: delete\n"
+                              "      apiVersion: rbac.authorization.k8s.io/v1\n"
                               "      kind: ClusterRole\n      metadata: {name: b}\n",
         "roles.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
                       "metadata: {name: a}\n---\napiVersion: rbac.authorization.k8s.io/v1\n"
