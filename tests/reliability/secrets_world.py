@@ -1,22 +1,18 @@
 """Known secret values for the secrets test: each cloud's credentials placed the way an
 operator places them, a TLS key in the cluster, and (for GCP) a service-account key
-file whose token endpoint is a tiny loopback OAuth server handing out a known token.
+file with a fresh private key. (The Compute client signs its own JWTs with that key,
+so its token endpoint, a loopback address here, is never called.)
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ACCESS_TOKEN = "ya29.reliability-secret-access-token-8c1f0e"
 
 
 def private_key_pem() -> str:
@@ -28,41 +24,6 @@ def private_key_pem() -> str:
 def pem_markers(pem: str) -> list[str]:
     """Lines of a PEM body long enough to be unmistakable in any output."""
     return [line for line in pem.splitlines() if len(line) >= 40][:6]
-
-
-class _TokenHandler(BaseHTTPRequestHandler):
-    grants: list[str] = []  # one entry per token handed out (proves the key file was used)
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        self.grants.append(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        body = json.dumps({"access_token": ACCESS_TOKEN, "expires_in": 3600,
-                           "token_type": "Bearer"}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
-@contextmanager
-def token_server() -> Iterator[str]:
-    """An OAuth2 token endpoint on 127.0.0.1:0 that grants every JWT assertion."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}/token"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def service_account_file(path: Path, token_uri: str, pem: str, project: str) -> Path:
