@@ -21,7 +21,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
@@ -40,6 +39,7 @@ from tenacity import (
 
 from cloud_lb.provider import CallRecorder, CloudError
 from providers.gcp.config import GCPConfig
+from providers.gcp.kinds import CLIENTS, KINDS, Kind
 from providers.gcp.operations import OperationWaiter
 
 log = logging.getLogger(__name__)
@@ -47,69 +47,6 @@ T = TypeVar("T")
 Json = dict[str, Any]
 SCOPES = ("https://www.googleapis.com/auth/compute",)
 
-
-@dataclass(frozen=True)
-class Kind:
-    """How one collection is reached through the SDK."""
-
-    api_name: str  # for call records: compute.<api_name>.<verb>
-    client: str  # attribute of Compute holding the client
-    message: type  # the proto-plus resource type
-    arg: str  # keyword naming the resource: forwarding_rule=...
-    scope: str  # "region" | "global" | "zone"
-    list_request: type
-
-
-KINDS: dict[str, Kind] = {
-    "address": Kind(
-        "addresses",
-        "addresses",
-        compute_v1.Address,
-        "address",
-        "region",
-        compute_v1.ListAddressesRequest,
-    ),
-    "healthCheck": Kind(
-        "regionHealthChecks",
-        "health_checks",
-        compute_v1.HealthCheck,
-        "health_check",
-        "region",
-        compute_v1.ListRegionHealthChecksRequest,
-    ),
-    "backendService": Kind(
-        "regionBackendServices",
-        "backend_services",
-        compute_v1.BackendService,
-        "backend_service",
-        "region",
-        compute_v1.ListRegionBackendServicesRequest,
-    ),
-    "forwardingRule": Kind(
-        "forwardingRules",
-        "forwarding_rules",
-        compute_v1.ForwardingRule,
-        "forwarding_rule",
-        "region",
-        compute_v1.ListForwardingRulesRequest,
-    ),
-    "firewall": Kind(
-        "firewalls",
-        "firewalls",
-        compute_v1.Firewall,
-        "firewall",
-        "global",
-        compute_v1.ListFirewallsRequest,
-    ),
-    "instanceGroup": Kind(
-        "instanceGroups",
-        "instance_groups",
-        compute_v1.InstanceGroup,
-        "instance_group",
-        "zone",
-        compute_v1.ListInstanceGroupsRequest,
-    ),
-}
 
 _RETRYABLE = (
     gexc.TooManyRequests,
@@ -164,6 +101,12 @@ def _credentials(config: GCPConfig) -> Any:
 
 
 class Compute:
+    # the clients used by name outside the generic verbs (the rest via `Kind.client`)
+    instance_groups: compute_v1.InstanceGroupsClient
+    regions: compute_v1.RegionsClient
+    target_http_proxies: compute_v1.TargetHttpProxiesClient
+    target_https_proxies: compute_v1.TargetHttpsProxiesClient
+
     def __init__(self, config: GCPConfig, recorder: CallRecorder) -> None:
         self.project = config.project
         self.region = config.region
@@ -173,22 +116,11 @@ class Compute:
         kwargs: dict[str, Any] = {"credentials": _credentials(config)}
         if config.api_endpoint:
             kwargs["client_options"] = ClientOptions(api_endpoint=config.api_endpoint)
-        self.addresses = compute_v1.AddressesClient(**kwargs)
-        self.health_checks = compute_v1.RegionHealthChecksClient(**kwargs)
-        self.backend_services = compute_v1.RegionBackendServicesClient(**kwargs)
-        self.forwarding_rules = compute_v1.ForwardingRulesClient(**kwargs)
-        self.firewalls = compute_v1.FirewallsClient(**kwargs)
-        self.instance_groups = compute_v1.InstanceGroupsClient(**kwargs)
-        self.regions = compute_v1.RegionsClient(**kwargs)
-        self._clients: list[Any] = [
-            self.addresses,
-            self.health_checks,
-            self.backend_services,
-            self.forwarding_rules,
-            self.firewalls,
-            self.instance_groups,
-            self.regions,
-        ]
+        self._clients: list[Any] = []
+        for attribute, cls in CLIENTS.items():
+            client = cls(**kwargs)
+            setattr(self, attribute, client)
+            self._clients.append(client)
         self.waiter = OperationWaiter(
             region=compute_v1.RegionOperationsClient(**kwargs),
             zone=compute_v1.ZoneOperationsClient(**kwargs),
@@ -399,6 +331,69 @@ class Compute:
             verb = "removeInstances"
         op = self.call(f"instanceGroups.{verb}", call, mutating=True)
         self.waiter.wait(op, what=f"{verb} {zone}/{group}", deadline=deadline)
+
+    def set_named_ports(
+        self, zone: str, group: str, ports: dict[str, int], *, fingerprint: str, deadline: float
+    ) -> None:
+        """Replace a group's named ports (the caller merged them), guarded by the
+        group's fingerprint: a concurrent change makes GCE answer 412."""
+        request = compute_v1.InstanceGroupsSetNamedPortsRequest(
+            named_ports=[compute_v1.NamedPort(name=n, port=p) for n, p in sorted(ports.items())],
+            fingerprint=fingerprint,
+        )
+        op = self.call(
+            "instanceGroups.setNamedPorts",
+            lambda: self.instance_groups.set_named_ports_unary(
+                project=self.project,
+                zone=zone,
+                instance_group=group,
+                instance_groups_set_named_ports_request_resource=request,
+                retry=None,
+                timeout=self.timeout,
+            ),
+            mutating=True,
+        )
+        self.waiter.wait(op, what=f"setNamedPorts {zone}/{group}", deadline=deadline)
+
+    def set_url_map(self, kind_name: str, proxy: str, url_map: str, *, deadline: float) -> None:
+        """Point a target HTTP(S) proxy at another URL map (proxies have no PUT)."""
+        client = (
+            self.target_http_proxies if kind_name == "targetHttpProxy" else self.target_https_proxies
+        )
+        api_name = KINDS[kind_name].api_name
+        reference = compute_v1.UrlMapReference(url_map=url_map)
+        keyword = KINDS[kind_name].arg
+        op = self.call(
+            f"{api_name}.setUrlMap",
+            lambda: client.set_url_map_unary(
+                project=self.project,
+                url_map_reference_resource=reference,
+                retry=None,
+                timeout=self.timeout,
+                **{keyword: proxy},
+            ),
+            mutating=True,
+        )
+        self.waiter.wait(op, what=f"setUrlMap {api_name}/{proxy}", deadline=deadline)
+
+    def set_ssl_certificates(self, proxy: str, certificates: list[str], *, deadline: float) -> None:
+        """Replace the certificates of a target HTTPS proxy, in order (the first is the
+        one served to clients without a matching SNI name)."""
+        request = compute_v1.TargetHttpsProxiesSetSslCertificatesRequest(
+            ssl_certificates=certificates
+        )
+        op = self.call(
+            "targetHttpsProxies.setSslCertificates",
+            lambda: self.target_https_proxies.set_ssl_certificates_unary(
+                project=self.project,
+                target_https_proxy=proxy,
+                target_https_proxies_set_ssl_certificates_request_resource=request,
+                retry=None,
+                timeout=self.timeout,
+            ),
+            mutating=True,
+        )
+        self.waiter.wait(op, what=f"setSslCertificates {proxy}", deadline=deadline)
 
     def region_zones(self) -> list[str]:
         region = self.call(

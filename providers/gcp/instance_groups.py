@@ -7,6 +7,13 @@ read, diff, then at most one `addInstances` and one `removeInstances` per zone, 
 many nodes changed. A group is created when its zone first has nodes and is never
 deleted by a Service's deletion (others share it); an emptied group stays, empty.
 
+Ingress backend services reach a node port through a *named port* of the groups
+(`port<nodePort>`, ingress-gce's names). `setNamedPorts` replaces a group's whole list,
+so ours are merged into what the group has (other Ingresses', anyone's), never dropping
+one, and guarded by the group's fingerprint (412 on a concurrent change: requeue).
+Named ports are never removed (they are harmless and possibly shared), as in
+ingress-gce.
+
 Because every Service's reconcile asks for the same membership, a membership confirmed
 within `cache_seconds` is trusted without re-reading: a node change on 100 Services
 costs one sync, not 100. Syncs are serialized in-process so two workers never race
@@ -20,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cloud_lb.model import Backend
 from cloud_lb.provider import Change, OwnershipError
@@ -87,6 +95,7 @@ class InstanceGroups:
         self.name = naming.instance_group_name(cluster)
         self._lock = threading.Lock()
         self._confirmed: dict[str, tuple[frozenset[str], float]] = {}
+        self._named: dict[str, tuple[dict[str, int], float]] = {}  # zone -> named ports seen
 
     def link(self, zone: str) -> str:
         return f"projects/{self._compute.project}/zones/{zone}/instanceGroups/{self.name}"
@@ -188,7 +197,71 @@ class InstanceGroups:
                 len(change.remove),
             )
 
+    # -- named ports (Ingress backend services) ---------------------------------------------
+
+    def _named_missing(
+        self, zone: str, wanted: dict[str, int]
+    ) -> tuple[dict[str, Any] | None, dict[str, int]]:
+        """(the group, the named ports it lacks); cached while fresh."""
+        seen = self._named.get(zone)
+        if seen is not None and time.monotonic() - seen[1] < self._cache_seconds:
+            if all(seen[0].get(k) == v for k, v in wanted.items()):
+                return None, {}
+        with cloud_errors(f"read instance group {zone}/{self.name}"):
+            group = self._compute.get("instanceGroup", self.name, zone=zone)
+        if group is None:
+            return None, dict(wanted)  # sync() creates it first (plan: it will be named)
+        if not naming.shared_owned_by(group.get("description"), self._cluster):
+            raise OwnershipError(
+                f"instance group {zone}/{self.name} exists but is not "
+                f"cluster {self._cluster!r}'s; not touching it"
+            )
+        have = {p["name"]: int(p["port"]) for p in group.get("namedPorts", [])}
+        self._named[zone] = (have, time.monotonic())
+        return group, {k: v for k, v in wanted.items() if have.get(k) != v}
+
+    def plan_named_ports(self, backends: tuple[Backend, ...], node_ports: set[int]) -> list[Change]:
+        wanted = {naming.named_port(p): p for p in node_ports}
+        out = []
+        for zone in sorted(desired_members(backends)):
+            _, missing = self._named_missing(zone, wanted)
+            if missing:
+                out.append(
+                    Change(
+                        "update",
+                        "instance-group",
+                        f"{zone}/{self.name}",
+                        "named ports + " + ", ".join(sorted(missing)),
+                    )
+                )
+        return out
+
+    def ensure_named_ports(
+        self, backends: tuple[Backend, ...], node_ports: set[int], *, deadline: float
+    ) -> None:
+        """Every group holding these nodes names every node port (merged, never dropped)."""
+        wanted = {naming.named_port(p): p for p in node_ports}
+        with self._lock:
+            for zone in sorted(desired_members(backends)):
+                group, missing = self._named_missing(zone, wanted)
+                if group is None or not missing:
+                    continue
+                have = self._named[zone][0]
+                merged = {**have, **missing}
+                with cloud_errors(f"set named ports of instance group {zone}/{self.name}"):
+                    self._compute.set_named_ports(
+                        zone, self.name, merged, fingerprint=group["fingerprint"], deadline=deadline
+                    )
+                self._named[zone] = (merged, time.monotonic())
+                log.info(
+                    "gcp_named_ports_set zone=%s group=%s added=%s",
+                    zone,
+                    self.name,
+                    ",".join(sorted(missing)),
+                )
+
     def forget(self) -> None:
         """Drop cached confirmations (tests, and after errors that may have left drift)."""
         with self._lock:
             self._confirmed.clear()
+            self._named.clear()

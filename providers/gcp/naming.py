@@ -9,6 +9,18 @@ name matches GCE's `[a-z]([-a-z0-9]*[a-z0-9])?` within 63 characters:
     firewall rules                           k8s-fw-<hash>, k8s-fw-<hash>-hc
     instance groups (shared, one per zone)   k8s-ig--<cluster hash>
 
+An Ingress's global Application Load Balancer (`ingress_*`), all under `k8s-<hash>-`,
+so one filtered list per collection finds every piece, stale ones included:
+
+    global address                           k8s-<hash>-ip
+    health check + backend service           k8s-<hash>-be-<sha256(ns/svc:port)[:10]>
+    the 404 backend service                  k8s-<hash>-be-404
+    URL map, HTTP->HTTPS redirect URL map    k8s-<hash>-um, k8s-<hash>-rm
+    target HTTP / HTTPS proxy                k8s-<hash>-tp, k8s-<hash>-ts
+    SSL certificate (per Secret content)     k8s-<hash>-cr-<TLSCert.fingerprint>
+    forwarding rules on HTTP / HTTPS         k8s-<hash>-fr, k8s-<hash>-fs
+    firewall (Google's front ends to nodes)  k8s-<hash>-fw
+
 Descriptions carry the owner as compact JSON, like cloud-provider-gcp's
 `{"kubernetes.io/service-name":"ns/name"}`, plus the cluster and UID that ownership
 checks need: a resource is ours only if its description names our cluster and the
@@ -57,6 +69,40 @@ def firewall_name(ref: LBRef) -> str:
 
 def health_check_firewall_name(ref: LBRef) -> str:
     return _checked(f"{firewall_name(ref)}-hc")
+
+
+def ingress_prefix(ref: LBRef) -> str:
+    """What every resource name of an Ingress's load balancer starts with."""
+    return f"{lb_name(ref)}-"
+
+
+def ingress_filter(ref: LBRef) -> str:
+    """The list filter that finds an Ingress's resources (GCE's RE2 full match)."""
+    return f'name eq "{ingress_prefix(ref)}.*"'
+
+
+def ingress_name(ref: LBRef, part: str) -> str:
+    """`k8s-<hash>-<part>` for the fixed parts: ip, um, rm, tp, ts, fr, fs, fw."""
+    return _checked(f"{ingress_prefix(ref)}{part}")
+
+
+def ingress_backend_name(ref: LBRef, service: str | None, port: int = 0) -> str:
+    """Health check and backend service of one backend Service port (None: the 404
+    backend). Hashed, so any namespace/name length fits; stable across node ports."""
+    if service is None:
+        return ingress_name(ref, "be-404")
+    digest = hashlib.sha256(f"{service}:{port}".encode()).hexdigest()[:10]
+    return ingress_name(ref, f"be-{digest}")
+
+
+def ingress_certificate_name(ref: LBRef, fingerprint: str) -> str:
+    """A certificate per content: rotation is a new name, never an in-place change."""
+    return ingress_name(ref, f"cr-{fingerprint[:16]}")
+
+
+def named_port(node_port: int) -> str:
+    """The instance groups' named port for a node port (ingress-gce's spelling)."""
+    return f"port{node_port}"
 
 
 def instance_group_name(cluster: str) -> str:

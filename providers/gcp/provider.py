@@ -1,4 +1,6 @@
-"""The gcp provider: one regional passthrough Network Load Balancer per Service.
+"""The gcp provider: one regional passthrough Network Load Balancer per Service, and
+one global external Application Load Balancer per Ingress (`ingress.py`, which this
+class hands every spec and ref of kind Ingress).
 
 Each verb reads what the cloud has, checks ownership of every resource carrying our
 names *before* changing anything, renders what the spec wants (`render.py`,
@@ -7,7 +9,7 @@ awaited through its operation within the call's deadline (`clients.py`,
 `operations.py`). The shared per-zone instance groups are synced first
 (`instance_groups.py`), since backend services reference them.
 
-Deletion goes in dependency order: forwarding rules, backend service, health check,
+Services: deletion goes in dependency order: forwarding rules, backend service, health check,
 firewalls, our address (never one the user reserved), then the shared instance groups
 if no other backend service uses them. Any step that finds the cloud still catching up
 (`resourceInUseByAnotherResource`, `resourceNotReady`, a slow operation) raises
@@ -23,7 +25,14 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from cloud_lb.model import IngressPoint, IPMode, LBRef, LoadBalancerSpec, LoadBalancerStatus
+from cloud_lb.model import (
+    IngressPoint,
+    IPMode,
+    LBRef,
+    LoadBalancerSpec,
+    LoadBalancerStatus,
+    ObjectKind,
+)
 from cloud_lb.provider import (
     Capabilities,
     Change,
@@ -37,6 +46,7 @@ from providers.gcp.clients import Compute, error_reason
 from providers.gcp.config import GCPConfig
 from providers.gcp.errors import cloud_errors
 from providers.gcp.firewalls import firewall_rules
+from providers.gcp.ingress import IngressBalancers
 from providers.gcp.instance_groups import InstanceGroups, desired_members
 
 log = logging.getLogger(__name__)
@@ -44,7 +54,29 @@ Json = dict[str, Any]
 PROTOCOLS = ("TCP", "UDP")
 
 CAPABILITIES = Capabilities(
-    tcp=True, udp=True, mixed_protocols=True, source_ranges=True, internal=True, static_ip=True
+    tcp=True,
+    udp=True,
+    mixed_protocols=True,
+    l7=True,
+    source_ranges=True,
+    internal=True,
+    static_ip=True,
+)
+# what `list_owned` scans: the Services' regional and the Ingresses' global collections
+OWNED_KINDS = (
+    "forwardingRule",
+    "backendService",
+    "healthCheck",
+    "address",
+    "firewall",
+    "globalForwardingRule",
+    "globalBackendService",
+    "globalHealthCheck",
+    "globalAddress",
+    "urlMap",
+    "targetHttpProxy",
+    "targetHttpsProxy",
+    "sslCertificate",
 )
 
 
@@ -86,6 +118,9 @@ class GCPProvider:
             network=network,
             zones=self._zones,
             cache_seconds=config.instance_group_cache_seconds,
+        )
+        self.ingresses = IngressBalancers(
+            self.compute, placement=self.placement, groups=self.groups, deadline=self._deadline
         )
         # backend service name -> instance-group links last applied, so update_backends
         # skips re-reading backend services whose zones did not change
@@ -190,6 +225,9 @@ class GCPProvider:
     # -- the contract ---------------------------------------------------------------------
 
     def plan(self, spec: LoadBalancerSpec) -> list[Change]:
+        if _is_ingress(spec.ref):
+            self._check_ref(spec.ref)
+            return self.ingresses.plan(spec)
         options = self._options(spec)
         actual = self._read(spec.ref)
         changes = self.groups.plan(spec.backends)
@@ -197,6 +235,9 @@ class GCPProvider:
         return changes + [step.change() for step in diff.plan(desired, actual)]
 
     def ensure(self, spec: LoadBalancerSpec) -> LoadBalancerStatus:
+        if _is_ingress(spec.ref):
+            self._check_ref(spec.ref)
+            return self.ingresses.ensure(spec)
         options = self._options(spec)
         deadline = self._deadline()
         actual = self._read(spec.ref)  # ownership is settled before the first mutation
@@ -267,6 +308,10 @@ class GCPProvider:
         )
 
     def update_backends(self, spec: LoadBalancerSpec) -> None:
+        if _is_ingress(spec.ref):
+            self._check_ref(spec.ref)
+            self.ingresses.update_backends(spec)
+            return
         options = self._options(spec)
         lb = naming.lb_name(spec.ref)
         groups = self.groups.sync(spec.backends, deadline=self._deadline())
@@ -288,6 +333,8 @@ class GCPProvider:
 
     def get(self, ref: LBRef) -> LoadBalancerStatus | None:
         self._check_ref(ref)
+        if _is_ingress(ref):
+            return self.ingresses.get(ref)
         ip = None
         listeners: list[str] = []
         for proto in PROTOCOLS:
@@ -324,6 +371,12 @@ class GCPProvider:
     def delete(self, ref: LBRef) -> None:
         self._check_ref(ref)
         deadline = self._deadline()
+        if _is_ingress(ref):
+            deleted = self.ingresses.delete(ref)
+            self._release_groups(deadline)
+            if deleted:
+                log.info("gcp_deleted ingress=%s resources=%d", ref.key, deleted)
+            return
         lb = naming.lb_name(ref)
         order = [("forwardingRule", naming.forwarding_rule_name(ref, p)) for p in PROTOCOLS]
         order += [
@@ -354,12 +407,14 @@ class GCPProvider:
     def _release_groups(self, deadline: float) -> None:
         """Delete the shared instance groups that no backend service uses any more.
 
-        One list of the region's backend services tells which groups are still
-        referenced (by any cluster's: GCE would refuse anyway); a group someone starts
+        One list of the region's and one of the global backend services tell which
+        groups are still referenced (by any cluster's: GCE would refuse anyway), by a
+        Service's or an Ingress's load balancer; a group someone starts
         using meanwhile makes the delete fail with resourceInUseByAnotherResource,
         which is fine: it stays."""
         with cloud_errors("list backend services"):
             services = self.compute.list_resources("backendService")
+            services += self.compute.list_resources("globalBackendService")
         used = {
             naming.relative(b.get("group", "")) for s in services for b in s.get("backends", [])
         }
@@ -382,7 +437,7 @@ class GCPProvider:
 
     def list_owned(self) -> list[LBRef]:
         found: dict[str, LBRef] = {}
-        for kind in ("forwardingRule", "backendService", "healthCheck", "address", "firewall"):
+        for kind in OWNED_KINDS:
             with cloud_errors(f"list {kind}"):
                 items = self.compute.list_resources(kind, filter='name eq "k8s-.*"')
             for item in items:
@@ -393,3 +448,7 @@ class GCPProvider:
                 if ref is not None:
                     found.setdefault(ref.uid, ref)
         return sorted(found.values(), key=lambda r: (r.namespace, r.name, r.uid))
+
+
+def _is_ingress(ref: LBRef) -> bool:
+    return ref.kind is ObjectKind.INGRESS

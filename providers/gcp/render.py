@@ -61,8 +61,8 @@ def validate(spec: LoadBalancerSpec, options: GCPOptions, placement: Placement) 
     """Everything we cannot build, as a user-actionable error, before any cloud call."""
     if spec.is_l7:
         raise InvalidSpecError(
-            "the gcp provider builds L4 load balancers for Services; "
-            "Ingress load balancers are not supported yet"
+            "host and path rules belong to an Ingress; a Service gets a passthrough "
+            "load balancer without them"
         )
     for listener in spec.listeners:
         if listener.protocol not in SUPPORTED:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloud_lb.testing.fakegce import validation as v
+from cloud_lb.testing.fakegce import validation_l7 as v7
 from cloud_lb.testing.fakegce.context import Ctx
 
 Prepare = Callable[[Ctx, dict[str, Any], dict[str, Any] | None], None]
@@ -41,8 +42,11 @@ class Collection:
 _NETWORK_REFS = ("network", "subnetwork")
 _URLMAP_REFS = (
     "defaultService",
+    "defaultRouteAction.weightedBackendServices[].backendService",
     "pathMatchers[].defaultService",
+    "pathMatchers[].defaultRouteAction.weightedBackendServices[].backendService",
     "pathMatchers[].pathRules[].service",
+    "pathMatchers[].pathRules[].routeAction.weightedBackendServices[].backendService",
     "pathMatchers[].routeRules[].service",
 )
 
@@ -158,7 +162,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "global",
         "urlMaps",
         "compute#urlMap",
-        v.prepare_url_map,
+        v7.prepare_url_map,
         refs=_URLMAP_REFS,
         fingerprint=True,
         quota=("URL_MAPS", 100),
@@ -168,7 +172,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "global",
         "targetHttpProxies",
         "compute#targetHttpProxy",
-        v.prepare_target_http_proxy,
+        v7.prepare_target_http_proxy,
         refs=("urlMap",),
         fingerprint=True,
         updatable=False,
@@ -180,7 +184,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "global",
         "targetHttpsProxies",
         "compute#targetHttpsProxy",
-        v.prepare_target_https_proxy,
+        v7.prepare_target_https_proxy,
         refs=("urlMap", "sslCertificates[]"),
         fingerprint=True,
         updatable=False,
@@ -192,7 +196,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "global",
         "sslCertificates",
         "compute#sslCertificate",
-        v.prepare_ssl_certificate,
+        v7.prepare_ssl_certificate,
         updatable=False,
         patchable=frozenset(),
         quota=("SSL_CERTIFICATES", 100),

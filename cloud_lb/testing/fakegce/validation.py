@@ -17,6 +17,7 @@ from cloud_lb.testing.fakegce import fields as f
 from cloud_lb.testing.fakegce.context import Ctx
 from cloud_lb.testing.fakegce.errors import invalid, invalid_field
 from cloud_lb.testing.fakegce.links import LINK_BASE, check_name, relative
+from cloud_lb.testing.fakegce.validation_l7 import check_proxy_rule
 
 PASSTHROUGH = ("EXTERNAL", "INTERNAL")
 HC_TYPES = {
@@ -124,7 +125,13 @@ def prepare_forwarding_rule(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] 
             # `ports` lists port numbers; ranges go in `portRange`
             if not port.isdigit():
                 raise invalid_field("resource.ports", f"'{port}'. Must be a port number")
+    if body.get("portRange"):
+        low, high = f.port_spec(body["portRange"], "resource.portRange")
+        body["portRange"] = f"{low}-{high}"  # GCE answers a single port as "80-80"
     ranges = _port_ranges(body)
+    if body.get("target") and "/targetHttp" in str(body["target"]):
+        assert scheme is not None and protocol is not None  # enum() applied defaults
+        check_proxy_rule(ctx, body, scheme, protocol)
     if protocol == "L3_DEFAULT" and not body.get("allPorts"):
         raise invalid("Forwarding rules with IPProtocol L3_DEFAULT must set allPorts.")
     if body.get("backendService"):
@@ -287,7 +294,16 @@ def prepare_backend_service(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] 
         raise invalid("A backend service may have at most one health check.")
     if any("/regions/" in hc for hc in body.get("healthChecks", [])):
         raise invalid("Global backend services need global health checks.")
+    if body.get("backends") and not body.get("healthChecks"):
+        raise invalid("A backend service with instance group backends needs a health check.")
     _backends(ctx, body, "UTILIZATION", passthrough=False)
+    if body["protocol"] in ("HTTP", "HTTPS", "HTTP2") and any(
+        b["balancingMode"] == "CONNECTION" for b in body.get("backends", [])
+    ):
+        raise invalid(
+            f"Balancing mode CONNECTION is not supported for protocol {body['protocol']}; "
+            f"use UTILIZATION or RATE."
+        )
     f.enum(body, "sessionAffinity", ("NONE", "CLIENT_IP", "GENERATED_COOKIE"), "NONE")
     body.setdefault("connectionDraining", {"drainingTimeoutSec": 300})
     body.setdefault("enableCDN", False)
@@ -393,53 +409,3 @@ def check_named_ports(named_ports: list[dict[str, Any]]) -> None:
     for i, named in enumerate(named_ports):
         check_name(named.get("name"), f"resource.namedPorts[{i}].name")
         f.integer(named, "port", 0, 1, 65535, where=f"resource.namedPorts[{i}]")
-
-
-# -- L7: URL maps, target proxies, certificates --------------------------------------------
-
-
-def prepare_url_map(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
-    if not body.get("defaultService") and not body.get("defaultUrlRedirect"):
-        raise invalid("A URL map needs a defaultService or a defaultUrlRedirect.")
-    matchers = {m.get("name") for m in body.get("pathMatchers", [])}
-    for i, matcher in enumerate(body.get("pathMatchers", [])):
-        check_name(matcher.get("name"), f"resource.pathMatchers[{i}].name")
-        for j, rule in enumerate(matcher.get("pathRules", [])):
-            for path in rule.get("paths", []):
-                if not str(path).startswith("/"):
-                    raise invalid_field(
-                        f"resource.pathMatchers[{i}].pathRules[{j}].paths",
-                        f"'{path}'. Must start with '/'",
-                    )
-    for i, rule in enumerate(body.get("hostRules", [])):
-        if rule.get("pathMatcher") not in matchers:
-            raise invalid_field(
-                f"resource.hostRules[{i}].pathMatcher",
-                f"'{rule.get('pathMatcher')}' names no path matcher",
-            )
-        if not rule.get("hosts"):
-            raise invalid_field(f"resource.hostRules[{i}].hosts", "Required field not specified")
-
-
-def prepare_target_http_proxy(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
-    f.require(body, "urlMap")
-
-
-def prepare_target_https_proxy(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
-    f.require(body, "urlMap")
-    certs = f.require(body, "sslCertificates")
-    if len(certs) > 15:
-        raise invalid("A target HTTPS proxy may have at most 15 SSL certificates.")
-    f.enum(body, "quicOverride", ("NONE", "ENABLE", "DISABLE"), "NONE")
-
-
-def prepare_ssl_certificate(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> None:
-    kind = f.enum(body, "type", ("SELF_MANAGED", "MANAGED"), "SELF_MANAGED")
-    if kind == "SELF_MANAGED":
-        cert = str(f.require(body, "certificate"))
-        key = str(f.require(body, "privateKey"))
-        if "-----BEGIN CERTIFICATE-----" not in cert:
-            raise invalid_field("resource.certificate", "must be a PEM certificate")
-        if "PRIVATE KEY-----" not in key:
-            # never echo the key, even a malformed one
-            raise invalid_field("resource.privateKey", "must be a PEM private key")

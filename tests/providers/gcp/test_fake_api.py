@@ -13,6 +13,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1 as c
 
+from cloud_lb.testing.certs import self_signed
 from cloud_lb.testing.fakegce import FakeGCE
 from providers.gcp.clients import error_reason
 
@@ -344,8 +345,7 @@ def test_stop_wakes_waiters_and_leaves_no_thread(fake: FakeGCE, api: Clients) ->
     ]
 
 
-CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+CERT, KEY = self_signed(["a.example"])
 
 
 def test_the_global_l7_chain_for_ingress_is_served(fake: FakeGCE) -> None:
