@@ -97,11 +97,34 @@ def describe(fake: FakeOpenStack) -> str:
                          f"pool {pool['protocol'] if pool else '-'} "
                          f"members={len(pool['members']) if pool else 0} "
                          f"monitor={hm['type'] + ' ' + (hm['url_path'] or '') if hm else '-'}")
+            lines += _policies(fake, li, pools)
         for fip in fips:
             if fip["port_id"] == lb["vip_port_id"]:
                 lines.append(f"  floating ip {fip['floating_ip_address']} -> "
                              f"{fip['fixed_ip_address']}")
     return "\n".join(lines) or "no Octavia load balancers"
+
+
+def _policies(fake: FakeOpenStack, listener: dict[str, Any],
+              pools: dict[str, dict[str, Any]]) -> list[str]:
+    """An Ingress listener's certificate and L7 policies, in order (never key material)."""
+    lines = []
+    if listener["default_tls_container_ref"]:
+        names = {c["id"]: c["name"] for c in fake.resources("containers")}
+        ref = str(listener["default_tls_container_ref"])
+        lines.append(f"    certificate {names.get(ref.rsplit('/', 1)[-1], ref)} "
+                     f"+{len(listener['sni_container_refs'] or [])} SNI")
+    rules = {r["id"]: r for r in fake.resources("l7rules")}
+    for policy in sorted((p for p in fake.resources("l7policies")
+                          if p["listener_id"] == listener["id"]), key=lambda p: p["position"]):
+        match = " and ".join(f"{rules[r['id']]['type']} {rules[r['id']]['compare_type']} "
+                             f"{rules[r['id']]['value']}" for r in policy["rules"]
+                             if r["id"] in rules)
+        target = pools[policy["redirect_pool_id"]]["name"] \
+            if policy["redirect_pool_id"] in pools else \
+            f"{policy['redirect_http_code']} {policy['redirect_prefix']}"
+        lines.append(f"    #{policy['position']} {match} -> {target}")
+    return lines
 
 
 @contextmanager

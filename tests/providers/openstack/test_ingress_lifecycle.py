@@ -205,3 +205,26 @@ def test_list_owned_reports_ingresses(provider) -> None:
     provider.ensure(spec)
     assert provider.list_owned() == [spec.ref]
     assert provider.get(spec.ref) is not None
+
+
+def test_tls_added_later_creates_the_https_listener_with_its_policies(fake: FakeOpenStack,
+                                                                       provider) -> None:
+    spec = ingress(default=WEB)
+    lb_id = provider.ensure(spec).provider_id
+    fake.calls.reset()
+    secured = dataclasses.replace(spec, listeners=ingress(certs=(shop_tls(),)).listeners,
+                                  tls=(shop_tls(),), https_redirect=True)
+    assert provider.ensure(secured).provider_id == lb_id
+    # 2 secrets + container; the listener; 4 policies on it; HTTP: 2 redirects in front
+    # of its 4 routes, which give way (deleted) since they would never match
+    assert fake.calls.count(service="load-balancer", method="POST",
+                            route="/v2/lbaas/listeners") == 1
+    https = listener(fake, "TERMINATED_HTTPS")
+    assert https["default_pool_id"] == listener(fake, "HTTP")["default_pool_id"]
+    assert [r[1] for r in routes(fake, "TERMINATED_HTTPS")] == [POOL_A_API, POOL_WEB,
+                                                                POOL_A_API, POOL_WEB]
+    fake.settle()
+    assert [r[0] for r in routes(fake, "HTTP")] == ["REDIRECT_PREFIX"] * 2
+    fake.calls.reset()
+    provider.ensure(secured)
+    assert fake.calls.count(mutating=True) == 0
