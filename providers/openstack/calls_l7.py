@@ -16,6 +16,7 @@ from typing import Any
 
 from openstack import exceptions as os_exc
 
+from cloud_lb.provider import CloudError
 from providers.openstack.calls import Cloud
 
 BARBICAN_PAGE = 100  # Barbican's largest page
@@ -30,6 +31,10 @@ def _next_link(body: dict[str, Any], key: str) -> str | None:
     return None
 
 
+class NoKeyManagerError(CloudError):
+    """The cloud has no Barbican: nothing of ours can be there, and TLS cannot be."""
+
+
 class L7Calls:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
@@ -38,7 +43,14 @@ class L7Calls:
         return self.cloud.conn.load_balancer
 
     def _km(self) -> Any:
-        return self.cloud.conn.key_manager
+        proxy = self.cloud.conn.key_manager
+        try:
+            proxy.get_endpoint  # noqa: B018 - openstacksdk's stand-in for a service
+            #                     missing from the catalog raises on any attribute
+        except os_exc.ServiceDisabledException as exc:
+            raise NoKeyManagerError("this cloud's catalog has no key manager (Barbican)",
+                                    operation="barbican", retryable=False) from exc
+        return proxy
 
     @staticmethod
     def _paged(proxy: Any, path: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from keystoneauth1 import exceptions as ksa_exc
 from cloud_lb.model import LBRef
 from cloud_lb.provider import Change, CloudError
 from providers.openstack import naming
-from providers.openstack.calls_l7 import L7Calls
+from providers.openstack.calls_l7 import L7Calls, NoKeyManagerError
 from providers.openstack.l7_render import DesiredCert
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,8 @@ def split_chain(cert_pem: str) -> tuple[str, str]:
 
 def no_key_manager(exc: CloudError) -> bool:
     """The cloud's catalog has no Barbican at all."""
-    cause = exc.__cause__
-    return isinstance(cause, ksa_exc.EndpointNotFound) or (
-        isinstance(cause, ksa_exc.ClientException)
-        and "endpoint" in str(cause).lower() and "key-manager" in str(cause).lower())
+    return isinstance(exc, NoKeyManagerError) or isinstance(exc.__cause__,
+                                                             ksa_exc.EndpointNotFound)
 
 
 class Certificates:

@@ -50,6 +50,8 @@ class Identity:
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     token_lifetime: timedelta = timedelta(hours=1)
+    # service types left out of the catalog (a cloud without Barbican, say)
+    hidden_services: set[str] = field(default_factory=set)
 
     def add_user(self, name: str, password: str) -> str:
         user_id = new_id().replace("-", "")
@@ -122,7 +124,7 @@ def register(router: Router, identity: Identity) -> None:
             "is_domain": False,
             "roles": [{"id": "r-member", "name": "member"},
                       {"id": "r-lb-member", "name": "load-balancer_member"}],
-            "catalog": _catalog(req.base_url),
+            "catalog": _catalog(req.base_url, identity.hidden_services),
             **scope_extra,
         }
         with identity.lock:
@@ -139,9 +141,11 @@ def register(router: Router, identity: Identity) -> None:
     router.add("GET", "identity", "/v3/auth/tokens", check)
 
 
-def _catalog(base: str) -> list[dict[str, Any]]:
+def _catalog(base: str, hidden: set[str]) -> list[dict[str, Any]]:
     catalog = []
     for service_type, prefix, name in CATALOG_SERVICES:
+        if service_type in hidden:
+            continue
         url = f"{base}/{prefix}" + ("/v3" if service_type == "identity" else "")
         catalog.append({
             "type": service_type, "name": name, "id": f"svc-{prefix}",

@@ -281,6 +281,11 @@ class FakeOpenStack:
                     raise KeyError(f"unknown quota {key!r}")
                 self.store.quotas[key] = value
 
+    def hide_service(self, service_type: str) -> None:
+        """Leave a service out of the catalogs of tokens issued from now on (a cloud
+        without Barbican: `hide_service("key-manager")`)."""
+        self.identity.hidden_services.add(service_type)
+
     def set_provisioning_delay(self, seconds: float) -> None:
         self.store.provisioning_delay = seconds
 

@@ -120,3 +120,16 @@ def test_key_material_never_shows(fake: FakeOpenStack, make_provider,
                      repr(cert), repr(spec)):
             assert key_line not in text
     assert any("certificate" in p and "shop-tls" in p for p in plans)
+
+
+def test_a_cloud_without_barbican_serves_http_and_refuses_tls_clearly(fake: FakeOpenStack,
+                                                                       provider) -> None:
+    fake.hide_service("key-manager")
+    plain = ingress()
+    provider.ensure(plain)
+    with pytest.raises(CloudError) as caught:
+        provider.ensure(ingress("secure", certs=(shop_tls(),)))
+    assert "key manager (Barbican)" in str(caught.value) and not caught.value.retryable
+    provider.delete(plain.ref)  # nothing of ours can be in a Barbican that is not there
+    fake.settle()
+    assert fake.resources("loadbalancers") == []
