@@ -106,11 +106,15 @@ def _same(have: ObservedPolicy, want: DesiredPolicy, pool_name: Callable[[str | 
 
 def pair_policies(have: Sequence[ObservedPolicy], want: Sequence[DesiredPolicy],
                   pool_name: Callable[[str | None], str]) -> dict[int, int]:
-    """wanted index -> observed index: equal content first, then same name and action."""
+    """wanted index -> observed index: equal content first, then same name and action
+    (a changed path: its rule is rewritten), then same action and rules (a changed
+    backend: the policy is pointed at the other pool)."""
     pairs: dict[int, int] = {}
     free = list(range(len(have)))
     for test in (lambda h, w: _same(h, w, pool_name),
-                 lambda h, w: h.name == w.name and h.action == w.action):
+                 lambda h, w: h.name == w.name and h.action == w.action,
+                 lambda h, w: h.action == w.action and sorted(r.same_as for r in h.rules)
+                 == sorted(_wanted_rule(r) for r in w.rules)):
         for wi, w in enumerate(want):
             if wi in pairs:
                 continue
@@ -253,6 +257,8 @@ def _policy_steps(steps: dict[int, list[Step]], have: Sequence[ObservedPolicy],
                            if k != "action" or got.action != policy.action}
             updates[wi] = {k: v for k, v in updates[wi].items()
                            if not _unchanged(got, k, v)}
+            if got.name != policy.name:
+                updates[wi]["name"] = policy.name
         if updates.get(wi) and wi not in moving:
             steps[6].append(_update_step(got, policy, updates[wi]))
         steps[6].extend(_rule_steps(got, policy, tags))

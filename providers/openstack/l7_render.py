@@ -155,11 +155,12 @@ def render_ingress(spec: LoadBalancerSpec, options: ServiceOptions, config: Open
         backends.setdefault(backend.name, backend)
     pools = {name: _pool(spec, b, options, config, placement) for name, b in backends.items()}
     pool_names = {name: pool.name for name, pool in pools.items()}
-    certs = tuple(DesiredCert(naming.container_name(ref, c.name, c.fingerprint), c)
-                  for c in spec.tls)
-    default_cert = next((c for c in certs if not c.cert.hosts), certs[0] if certs else None)
     https_port = next((li.port for li in spec.listeners if li.protocol is Protocol.HTTPS),
                       None)
+    # certificates are stored only for an HTTPS listener to serve them
+    certs = tuple(DesiredCert(naming.container_name(ref, c.name, c.fingerprint), c)
+                  for c in spec.tls) if https_port is not None else ()
+    default_cert = next((c for c in certs if not c.cert.hosts), certs[0] if certs else None)
     timeouts = tuple(sorted(
         (key, getattr(options, key) if getattr(options, key) is not None else default)
         for key, default in OCTAVIA_DEFAULT_TIMEOUTS.items()))

@@ -228,3 +228,18 @@ def test_tls_added_later_creates_the_https_listener_with_its_policies(fake: Fake
     fake.calls.reset()
     provider.ensure(secured)
     assert fake.calls.count(mutating=True) == 0
+
+
+def test_a_rule_sent_to_another_backend_is_one_policy_update(fake: FakeOpenStack,
+                                                            provider) -> None:
+    spec = ingress(certs=(shop_tls(),), redirect=True)
+    provider.ensure(spec)
+    policies = ids(fake, "l7policies")
+    switched = tuple(rule(r.host, r.path, WEB, r.path_type) if r.path == "/api" else r
+                     for r in two_by_two())
+    fake.calls.reset()
+    provider.ensure(dataclasses.replace(spec, rules=ingress(rules=switched).rules))
+    assert fake.calls.count(mutating=True) == 1  # a.example.com is redirected on HTTP
+    assert fake.calls.count(method="PUT", route="/v2/lbaas/l7policies/{id}") == 1
+    assert ids(fake, "l7policies") == policies
+    assert [r[1] for r in routes(fake, "TERMINATED_HTTPS")][:2] == [POOL_WEB, POOL_WEB]
