@@ -9,12 +9,13 @@ instance per fake-cluster node, providerIDs `gce://<project>/<zone>/<name>`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cloud_lb.model import Backend, LBRef
+from cloud_lb.model import Backend, LBRef, ObjectKind
 from cloud_lb.provider import CallRecorder, ProviderContext
 from cloud_lb.testing.conformance import ConformanceTarget, DemoCloud
 from cloud_lb.testing.fakegce import FakeGCE
@@ -64,18 +65,24 @@ def seed_nodes(
 
 def plant_foreign(fake: FakeGCE, ref: LBRef, *, region: str = REGION) -> None:
     """A load balancer with `ref`'s names that is not this cluster's: the forwarding
-    rule and address carry cloud-provider-gcp's description (no cluster), the rest
-    another cluster's."""
-    lb = naming.lb_name(ref)
+    rule and address carry cloud-provider-gcp's (or ingress-gce's) description, without
+    a cluster, the rest another cluster's."""
+    key = "kubernetes.io/ingress-name" if ref.kind is ObjectKind.INGRESS else (
+        "kubernetes.io/service-name"
+    )
     other = json.dumps(
         {
-            "kubernetes.io/service-name": ref.key,
+            key: ref.key,
             "kubernetes.io/cluster": f"{ref.cluster}-other",
             "kubernetes.io/uid": ref.uid,
             "managed-by": "cloud-lb",
         }
     )
-    legacy = json.dumps({"kubernetes.io/service-name": ref.key})
+    legacy = json.dumps({key: ref.key})
+    if ref.kind is ObjectKind.INGRESS:
+        _plant_foreign_ingress(fake, ref, other, legacy)
+        return
+    lb = naming.lb_name(ref)
     regional = f"projects/{fake.project}/regions/{region}"
     address = fake.create("addresses", region, {"name": lb, "description": legacy})
     fake.create(
@@ -124,6 +131,45 @@ def plant_foreign(fake: FakeGCE, ref: LBRef, *, region: str = REGION) -> None:
     )
 
 
+def _plant_foreign_ingress(fake: FakeGCE, ref: LBRef, other: str, legacy: str) -> None:
+    """The HTTP front end of an Ingress without default backend, by our names."""
+    g = f"projects/{fake.project}/global"
+    name = functools.partial(naming.ingress_name, ref)
+    service = naming.ingress_backend_name(ref, None)
+    address = fake.create("globalAddresses", "", {"name": name("ip"), "description": legacy})
+    fake.create(
+        "backendServices",
+        "",
+        {"name": service, "description": other, "loadBalancingScheme": "EXTERNAL_MANAGED"},
+    )
+    fake.create(
+        "urlMaps",
+        "",
+        {
+            "name": name("um"),
+            "description": other,
+            "defaultService": f"{g}/backendServices/{service}",
+        },
+    )
+    fake.create(
+        "targetHttpProxies",
+        "",
+        {"name": name("tp"), "description": other, "urlMap": f"{g}/urlMaps/{name('um')}"},
+    )
+    fake.create(
+        "globalForwardingRules",
+        "",
+        {
+            "name": name("fr"),
+            "description": legacy,
+            "IPAddress": address["address"],
+            "portRange": "80",
+            "loadBalancingScheme": "EXTERNAL_MANAGED",
+            "target": f"{g}/targetHttpProxies/{name('tp')}",
+        },
+    )
+
+
 @contextmanager
 def conformance_target(cluster: str) -> Iterator[ConformanceTarget]:
     from providers.gcp.provider import GCPProvider
@@ -156,6 +202,10 @@ def describe(fake: FakeGCE) -> str:
     order = [
         "address",
         "forwardingRule",
+        "targetHttpProxy",
+        "targetHttpsProxy",
+        "sslCertificate",
+        "urlMap",
         "backendService",
         "healthCheck",
         "instanceGroup",
@@ -173,11 +223,32 @@ def describe(fake: FakeGCE) -> str:
             )
         elif kind == "forwardingRule":
             ports = ",".join(body.get("ports", [])) or body.get("portRange") or "all"
+            target = body.get("backendService") or body.get("target") or ""
             lines.append(
                 f"forwarding rule   {name} {body['IPAddress']} {body['IPProtocol']}/"
                 f"{ports} {body['loadBalancingScheme']} -> "
-                f"{naming.relative(body['backendService']).rsplit('/', 1)[1]}"
+                f"{naming.relative(target).rsplit('/', 1)[-1]}"
             )
+        elif kind in ("targetHttpProxy", "targetHttpsProxy"):
+            certs = [c.rsplit("/", 1)[1] for c in body.get("sslCertificates", [])]
+            lines.append(
+                f"{'target proxy':<18}{name} -> {body['urlMap'].rsplit('/', 1)[1]}"
+                + (f" certificates={','.join(certs)}" if certs else "")
+            )
+        elif kind == "sslCertificate":  # the private key is never returned, nor shown
+            sans = ",".join(body.get("subjectAlternativeNames", []))
+            lines.append(f"{'certificate':<18}{name} {sans} until {body.get('expireTime')}")
+        elif kind == "urlMap":
+            if body.get("defaultUrlRedirect"):
+                lines.append(f"{'url map':<18}{name} redirect to HTTPS")
+            else:
+                paths = sum(len(r["paths"]) for m in body.get("pathMatchers", [])
+                            for r in m.get("pathRules", []))
+                hosts = [h for r in body.get("hostRules", []) for h in r["hosts"]]
+                lines.append(
+                    f"{'url map':<18}{name} hosts={','.join(hosts) or '-'} paths={paths} "
+                    f"default={body['defaultService'].rsplit('/', 1)[1]}"
+                )
         elif kind == "backendService":
             groups = [naming.relative(b["group"]).split("/")[3] for b in body.get("backends", [])]
             lines.append(
