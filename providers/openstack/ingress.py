@@ -218,9 +218,9 @@ def _creation_plan(desired: DesiredIngressLB) -> list[Change]:
                       f"{len(desired.listeners)} listeners, {len(desired.pools)} pools, "
                       f"fully populated")]
     for pool in desired.pools:
+        monitor = f"monitor {pool.monitor.type}" if pool.monitor else "no monitor"
         changes.append(Change("create", "pool", pool.name,
-                              f"{pool.protocol}, {len(pool.members)} members, "
-                              f"{'monitor ' + pool.monitor.type if pool.monitor else 'no monitor'}"))
+                              f"{pool.protocol}, {len(pool.members)} members, {monitor}"))
     for li in desired.listeners:
         certs = f", certificate {li.default_tls}" if li.default_tls else ""
         changes.append(Change("create", "listener", li.name,
