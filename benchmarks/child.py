@@ -95,6 +95,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
     stream = open(spec.log_path, "a", encoding="utf-8") if spec.log_path else None  # noqa: SIM115
     setup_logging(spec.log_level, "text", stream)
     stages = {"boot": measure.rss_bytes()}
+    timeline = _RSSTimeline()
 
     from benchmarks.experiments import apply as apply_experiments
     from cloud_lb.commands.wiring import build_api
@@ -112,6 +113,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
     controller.start_informers(sync_timeout=600)
     synced = time.monotonic() - started
     stages["synced"] = measure.rss_bytes()
+    stages["synced_peak"] = measure.peak_rss_bytes()
     controller.start_workers()
     conn.send(("ready", {"synced_seconds": synced, "pid": os.getpid()}))
 
@@ -123,7 +125,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
             "waiting": controller.queue.waiting(),
             "rss": measure.rss_bytes(), "peak_rss": measure.peak_rss_bytes(),
             "cpu": measure.cpu_seconds(), "stages": dict(stages),
-            "threads": threading.active_count(),
+            "threads": threading.active_count(), "timeline": timeline.samples(),
         }
 
     while True:
@@ -145,6 +147,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
             elif command == "memory":
                 conn.send(("ok", memory_report(controller)))
             elif command == "stop":
+                timeline.stop()
                 controller.stop()
                 provider.close()
                 try:
@@ -157,6 +160,26 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
         except Exception as exc:  # noqa: BLE001 - report to the parent, keep serving
             log.exception("bench child command failed command=%s", command)
             conn.send(("error", f"{command}: {type(exc).__name__}: {exc}"))
+
+
+class _RSSTimeline:
+    """RSS every `interval` seconds as (monotonic time, bytes): when the peak happened."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self._samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._interval = interval
+        threading.Thread(target=self._run, name="rss-timeline", daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._samples.append((time.monotonic(), measure.rss_bytes()))
+
+    def samples(self) -> list[tuple[float, int]]:
+        return list(self._samples)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def memory_report(controller: Any) -> dict[str, Any]:
@@ -175,6 +198,11 @@ def memory_report(controller: Any) -> dict[str, Any]:
         "specs_backends": measure.deep_size([s.backends for s in specs if s], seen),
         "specs_other": measure.deep_size(specs, seen),
         "records_other": measure.deep_size(records, seen),
+        # the provider's own state, without its cloud client (connections, proxies)
+        "provider_state": measure.deep_size(
+            [v for k, v in vars(controller.provider).items() if k not in ("client", "cloud")],
+            seen),
+        "work_queue": measure.deep_size([vars(controller.queue)], seen),
     }
     return {"parts": parts, "counts": {"services": len(controller.services),
                                        "nodes": len(controller.nodes), "records": len(records)},

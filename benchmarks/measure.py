@@ -1,9 +1,12 @@
 """Process measurements from the standard library: RSS now and at peak, CPU seconds,
 and a deep size of object graphs (to tell which part of the heap costs).
 
-Peak RSS is the kernel's high-water mark (`ru_maxrss`, kilobytes on Linux, bytes on
-macOS), so a short spike between two samples is never missed. RSS now comes from
-/proc/self/statm where it exists.
+Peak RSS is the kernel's high-water mark, so a short spike between two samples is never
+missed: `VmHWM` of /proc/self/status on Linux. Not `ru_maxrss`: on Linux that survives
+`execve` and so includes the forked copy of the parent that a spawned child was before
+it exec'd (measured: a controller process showed the driver's 190-250 MB as its own
+"peak" before doing anything). Elsewhere `ru_maxrss` is the fallback, with that caveat.
+RSS now comes from /proc/self/statm where it exists.
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ MB = 1024 * 1024
 
 
 def peak_rss_bytes() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 

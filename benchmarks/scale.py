@@ -66,6 +66,8 @@ def run_scale(env: Any) -> ScenarioResult:
                 "time_to_address": percentiles(times),
                 "stages_rss_mb": {k: v / MB for k, v in steady["stages"].items()},
                 "steady_rss_mb": steady["rss"] / MB,
+                "rss_timeline_mb": [[round(t - started, 1), round(b / MB, 1)]
+                                    for t, b in steady["timeline"]][::4],
                 "heap_parts_mb": {k: v / MB for k, v in memory["parts"].items()},
                 "cached": memory["counts"]})
     finally:

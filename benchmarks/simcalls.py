@@ -78,8 +78,9 @@ class CloudClient:
         fn = getattr(self.cloud, op)
         retrying = Retrying(
             retry=retry_if_exception_type(ThrottledError),
-            wait=wait_exponential_jitter(initial=self.config.retry_initial_seconds,
-                                         max=self.config.retry_max_seconds),
+            wait=wait_exponential_jitter(multiplier=self.config.retry_initial_seconds,
+                                         max=self.config.retry_max_seconds,
+                                         jitter=self.config.retry_initial_seconds),
             stop=stop_after_attempt(self.config.retry_attempts))
         try:
             for attempt in retrying:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from typing import Any
@@ -61,8 +62,9 @@ class SimProvider:
         self.config = config
         self.cluster = context.cluster_name
         self.client = CloudClient(config, context.recorder, pace=True)
-        # load balancers this process created, with what it asked for, until first ACTIVE
-        self._created: dict[str, DesiredLB] = {}
+        # load balancers this process created, with a digest of what it asked for, until
+        # first ACTIVE (a digest: 1,000 trees of 1,000 members would cost ~100 MB)
+        self._created: dict[str, bytes] = {}
         self._created_lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
@@ -127,14 +129,14 @@ class SimProvider:
         if lb is None:
             lb = self.client.write("create_load_balancer", desired.create_body())
             with self._created_lock:
-                self._created[lb["id"]] = desired
+                self._created[lb["id"]] = _digest(desired)
             log.info("load balancer created key=%s id=%s", spec.ref.key, lb["id"])
             raise PendingError(f"load balancer {lb['id']} of {spec.ref.key} is provisioning",
                                retry_after=self.config.pending_retry_seconds)
         self._settled(lb, spec.ref)
         with self._created_lock:
             created = self._created.pop(lb["id"], None)
-        if created == desired:
+        if created == _digest(desired):
             return self._status(spec.ref, lb, desired, len(spec.backends))
         steps = diff(self._observe(lb["id"]), desired, lb["id"])
         if steps:
@@ -197,6 +199,10 @@ class SimProvider:
             self.client.write(step.op, step.target)
         else:
             self.client.write(step.op, step.target, step.body)
+
+
+def _digest(desired: DesiredLB) -> bytes:
+    return hashlib.sha256(repr(desired).encode()).digest()
 
 
 def ref_from_tags(lb: dict[str, Any], cluster: str) -> LBRef | None:
