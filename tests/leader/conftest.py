@@ -49,14 +49,19 @@ class Candidate:
     """An elector running in a thread, with what happened to it and when."""
 
     elector: LeaderElector
-    started: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)  # monotonic
     stopped: list[float] = field(default_factory=list)
+    started_wall: list[float] = field(default_factory=list)  # time.time(), as Lease stamps
     thread: threading.Thread | None = None
+
+    def _started(self) -> None:
+        self.started.append(time.monotonic())
+        self.started_wall.append(time.time())
 
     def start(self) -> Candidate:
         self.thread = threading.Thread(
             target=self.elector.run, name=f"elector-{self.elector.identity}", daemon=True,
-            kwargs={"on_started_leading": lambda: self.started.append(time.monotonic()),
+            kwargs={"on_started_leading": self._started,
                     "on_stopped_leading": lambda: self.stopped.append(time.monotonic())})
         self.thread.start()
         return self
