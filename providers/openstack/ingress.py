@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus
 from cloud_lb.provider import Change, CloudError, InvalidSpecError, PendingError
+from providers.openstack.annotations import ServiceOptions
 from providers.openstack.annotations import parse as parse_options
 from providers.openstack.calls_l7 import L7Calls
 from providers.openstack.certificates import Certificates, StoredCert, no_key_manager
@@ -50,7 +51,7 @@ class IngressBalancers:
         self.l7 = L7Calls(provider.cloud)
         self.certs = Certificates(self.l7)
 
-    def _prepare(self, spec: LoadBalancerSpec) -> tuple[Any, DesiredIngressLB]:
+    def _prepare(self, spec: LoadBalancerSpec) -> tuple[ServiceOptions, DesiredIngressLB]:
         options = parse_options(spec)
         return options, render_ingress(spec, options, self.p.config,
                                        self.p._placement(options))
