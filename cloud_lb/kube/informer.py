@@ -178,6 +178,8 @@ class Informer:
             self._response = None
 
     def _set_response(self, resp: Any) -> None:
+        # a (re)opened watch proves the API server answers, even in a quiet cluster
+        self.last_activity = time.monotonic()
         self._response = resp
         if self._stop.is_set():
             resp.close()
