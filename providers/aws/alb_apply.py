@@ -19,14 +19,16 @@ order that never sends traffic nowhere and never deletes what is still in use:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from cloud_lb.model import LBRef
-from providers.aws import certificates
+from cloud_lb.provider import InvalidSpecError
+from providers.aws import alb_annotations, certificates
 from providers.aws.alb_diff import ALBDiff, ListenerChange
 from providers.aws.alb_observe import ALBObserver
 from providers.aws.alb_state import REDIRECT, DesiredALB, ListenerRule, ObservedALB
 from providers.aws.apply import Applier
-from providers.aws.clients import AWSClients
+from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.naming import ownership_tags, tags_list
 from providers.aws.observe import Observer
 
@@ -65,8 +67,8 @@ class ALBApplier:
             else:
                 self._converge_listener(change, tg_arns, cert_arns)
         self._base.finish(diff.base, tg_arns)
-        for cert in diff.delete_certificates:
-            certificates.delete_certificate(self._aws, cert.arn, ingress=self._ref.key, wait=False)
+        for gone in diff.delete_certificates:
+            certificates.delete_certificate(self._aws, gone.arn, ingress=self._ref.key, wait=False)
         return arn, dns
 
     def _create_listener(
@@ -89,7 +91,7 @@ class ALBApplier:
                 {"CertificateArn": cert_arns.get(li.certificates[0], li.certificates[0])}
             ]
             params["SslPolicy"] = li.ssl_policy
-        created = self._aws.call("elbv2", "create_listener", **params)["Listeners"][0]
+        created = self._call("create_listener", **params)["Listeners"][0]
         listener_arn = created["ListenerArn"]
         log.info("event=alb_listener_created ingress=%s listener=%s", self._ref.key, li.key)
         self._certificates(
@@ -110,16 +112,16 @@ class ALBApplier:
         rules = change.rules
         for rule in rules.create:
             self._create_rule(old.arn, rule, tg_arns)
-        for have, want in sorted(rules.modify, key=lambda pair: -pair[1].priority):
+        for slot, rule in sorted(rules.modify, key=lambda pair: -pair[1].priority):
             self._aws.call(
                 "elbv2",
                 "modify_rule",
-                RuleArn=have.arn,
-                Conditions=[c.to_params() for c in want.conditions],
-                Actions=[want.action.to_params(tg_arns)],
+                RuleArn=slot.arn,
+                Conditions=[c.to_params() for c in rule.conditions],
+                Actions=[rule.action.to_params(tg_arns)],
             )
-        for have in rules.delete:
-            self._aws.call("elbv2", "delete_rule", RuleArn=have.arn)
+        for slot in rules.delete:
+            self._aws.call("elbv2", "delete_rule", RuleArn=slot.arn)
         if change.modifies_listener and not redirect_first:
             self._modify_listener(change, tg_arns, cert_arns)
         add, remove = change.add_certificates, change.remove_certificates
@@ -145,7 +147,7 @@ class ALBApplier:
             params["Certificates"] = [{"CertificateArn": arn}]
         if change.ssl_policy:
             params["SslPolicy"] = change.ssl_policy
-        self._aws.call("elbv2", "modify_listener", **params)
+        self._call("modify_listener", **params)
 
     def _certificates(
         self,
@@ -156,8 +158,7 @@ class ALBApplier:
         cert_arns: dict[str, str],
     ) -> None:
         if add:
-            self._aws.call(
-                "elbv2",
+            self._call(
                 "add_listener_certificates",
                 ListenerArn=listener_arn,
                 Certificates=[{"CertificateArn": cert_arns.get(r, r)} for r in add],
@@ -180,3 +181,17 @@ class ALBApplier:
             Actions=[rule.action.to_params(tg_arns)],
             Tags=tags_list(ownership_tags(self._ref)),
         )
+
+    def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        """A listener call naming certificates: one that does not exist can only come
+        from the annotation (we just imported ours), so it is the user's to fix."""
+        try:
+            return self._aws.call("elbv2", method, **params)
+        except AWSCallError as exc:
+            if exc.code != "CertificateNotFound":
+                raise
+            raise InvalidSpecError(
+                f"{alb_annotations.CERTIFICATE_ARN}: a certificate does not exist in this "
+                f"account and region ({exc})",
+                field=alb_annotations.CERTIFICATE_ARN,
+            ) from exc

@@ -120,8 +120,8 @@ class ALBDiff:
             out += [
                 Change("delete", "listener-rule", f"{li.key}{old.rule}") for old in lc.rules.delete
             ]
-        for cert in self.delete_certificates:
-            out.append(Change("delete", "certificate", cert.secret or cert.arn, cert.arn))
+        for gone in self.delete_certificates:
+            out.append(Change("delete", "certificate", gone.secret or gone.arn, gone.arn))
         return out
 
 

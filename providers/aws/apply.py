@@ -168,14 +168,14 @@ class Applier:
 
     def _create_load_balancer(self, desired: Desired, groups: Sequence[str]) -> tuple[str, str]:
         want = desired.lb
-        params = dict(
-            Name=want.name,
-            Type=want.type,
-            Scheme=want.scheme,
-            IpAddressType=want.ip_address_type,
-            SubnetMappings=[m.to_params() for m in want.subnets],
-            Tags=tags_list(dict(want.tags)),
-        )
+        params = {
+            "Name": want.name,
+            "Type": want.type,
+            "Scheme": want.scheme,
+            "IpAddressType": want.ip_address_type,
+            "SubnetMappings": [m.to_params() for m in want.subnets],
+            "Tags": tags_list(dict(want.tags)),
+        }
         if groups:
             params["SecurityGroups"] = list(groups)
         try:

@@ -37,8 +37,13 @@ class _RedactImport(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and args and "ImportCertificate" in str(args[0]):
-            record.args = (args[0], "<redacted: certificate import>", *args[2:])
+        if (
+            str(record.msg).startswith("Making request for")
+            and isinstance(args, tuple)
+            and len(args) == 2
+            and "ImportCertificate" in str(args[0])
+        ):
+            record.args = (args[0], "<redacted: certificate import>")
         return True
 
 

@@ -186,8 +186,8 @@ class Diff:
                     [*(f"+{t}" for t in tc.register), *(f"-{t}" for t in tc.deregister)]
                 )
                 out.append(Change("update", "targets", tc.target_group, detail))
-        for tg in tgs.delete:
-            out.append(Change("delete", "target-group", tg.name))
+        for gone in tgs.delete:
+            out.append(Change("delete", "target-group", gone.name))
         for rule in self.rules.authorize:
             out.append(Change("create", "security-group-rule", str(rule)))
         for rule in self.rules.revoke:

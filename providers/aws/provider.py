@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 from cloud_lb.model import IngressPoint, LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
 from cloud_lb.provider import Capabilities, Change, OwnershipError, ProviderContext
-from providers.aws import annotations, cleanup
+from providers.aws import annotations as nlb_annotations
+from providers.aws import cleanup
 from providers.aws.alb import ALBs
 from providers.aws.apply import Applier
 from providers.aws.clients import AWSCallError, AWSClients
@@ -152,7 +153,7 @@ class AWSProvider:
         if _is_ingress(spec):
             names = self._albs.target_group_names(spec)
         else:
-            groups = check_spec(spec, annotations.parse(spec.options))
+            groups = check_spec(spec, nlb_annotations.parse(spec.options))
             names = {
                 target_group_name(ref, protocol=g.protocol, node_port=g.node_port) for g in groups
             }
@@ -216,7 +217,7 @@ class AWSProvider:
 
     def _read(self, spec: LoadBalancerSpec) -> tuple[Desired, Observed]:
         ref = spec.ref
-        opts = annotations.parse(spec.options)
+        opts = nlb_annotations.parse(spec.options)
         check_spec(spec, opts)  # everything the user can get wrong, before any call
         wants_frontend = (
             self._settings.mode is SecurityGroupMode.LOAD_BALANCER and not opts.security_groups

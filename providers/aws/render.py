@@ -322,10 +322,10 @@ def render(
 
     targets: set[str] = set()
     skipped: list[str] = []
-    for backend in spec.backends:
-        iid = instance_id(backend.provider_id)
+    for node in spec.backends:
+        iid = instance_id(node.provider_id)
         if iid is None:
-            skipped.append(backend.node_name)
+            skipped.append(node.node_name)
         else:
             targets.add(iid)
 

@@ -142,7 +142,7 @@ def test_token_bucket_paces_after_the_burst() -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    clock: Callable[[], float] = lambda: now[0]  # noqa: E731
+    clock: Callable[[], float] = lambda: now[0]
     bucket = TokenBucket(rate=2.0, burst=3, clock=clock, sleep=sleep)
     waits = [bucket.acquire() for _ in range(5)]
     assert waits[:3] == [0.0, 0.0, 0.0]
