@@ -357,23 +357,24 @@ class Compute:
 
     def set_url_map(self, kind_name: str, proxy: str, url_map: str, *, deadline: float) -> None:
         """Point a target HTTP(S) proxy at another URL map (proxies have no PUT)."""
-        client = (
-            self.target_http_proxies if kind_name == "targetHttpProxy" else self.target_https_proxies
-        )
-        api_name = KINDS[kind_name].api_name
         reference = compute_v1.UrlMapReference(url_map=url_map)
-        keyword = KINDS[kind_name].arg
-        op = self.call(
-            f"{api_name}.setUrlMap",
-            lambda: client.set_url_map_unary(
-                project=self.project,
-                url_map_reference_resource=reference,
-                retry=None,
-                timeout=self.timeout,
-                **{keyword: proxy},
-            ),
-            mutating=True,
-        )
+        common: dict[str, Any] = {
+            "project": self.project,
+            "url_map_reference_resource": reference,
+            "retry": None,
+            "timeout": self.timeout,
+        }
+        call: Callable[[], compute_v1.Operation]
+        if kind_name == "targetHttpProxy":
+            call = lambda: self.target_http_proxies.set_url_map_unary(  # noqa: E731
+                target_http_proxy=proxy, **common
+            )
+        else:
+            call = lambda: self.target_https_proxies.set_url_map_unary(  # noqa: E731
+                target_https_proxy=proxy, **common
+            )
+        api_name = KINDS[kind_name].api_name
+        op = self.call(f"{api_name}.setUrlMap", call, mutating=True)
         self.waiter.wait(op, what=f"setUrlMap {api_name}/{proxy}", deadline=deadline)
 
     def set_ssl_certificates(self, proxy: str, certificates: list[str], *, deadline: float) -> None:

@@ -33,11 +33,11 @@ from cloud_lb.model import IngressPoint, IPMode, LBRef, LoadBalancerSpec, LoadBa
 from cloud_lb.provider import Change, InvalidSpecError, OwnershipError, PendingError
 from providers.gcp import ingress_diff, ingress_render, naming
 from providers.gcp.clients import Compute, error_reason
+from providers.gcp.diff import differences, unresolved
 from providers.gcp.errors import cloud_errors
 from providers.gcp.ingress_options import IngressOptions, parse
 from providers.gcp.instance_groups import InstanceGroups, desired_members
 from providers.gcp.kinds import KINDS
-from providers.gcp.diff import differences, unresolved
 from providers.gcp.render import Placement, fill_address
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class IngressBalancers:
         ip: str | None = None
         if options.static_ip_name is not None:
             ip = self._user_address(options.static_ip_name)
-        elif (ours := actual.get("globalAddress", {}).get(naming.ingress_name(spec.ref, "ip"))):
+        elif ours := actual.get("globalAddress", {}).get(naming.ingress_name(spec.ref, "ip")):
             ip = ours.get("address")
         desired = ingress_render.render(spec, options, self.placement, groups, ip)
         for kind, items in foreign.items():
@@ -135,10 +135,9 @@ class IngressBalancers:
     def ensure(self, spec: LoadBalancerSpec) -> LoadBalancerStatus:
         options = self._options(spec)
         deadline = self._deadline()
-        groups_now = self.groups.groups_for(spec.backends)
-        actual, desired, ip = self._read(spec, options, groups_now)  # ownership first
-        groups = self.groups.sync(spec.backends, deadline=deadline)
-        assert groups == groups_now
+        groups = self.groups.groups_for(spec.backends)
+        actual, desired, ip = self._read(spec, options, groups)  # ownership first
+        self.groups.sync(spec.backends, deadline=deadline)
         self.groups.ensure_named_ports(
             spec.backends, ingress_render.node_ports(spec), deadline=deadline
         )
@@ -285,8 +284,28 @@ class IngressBalancers:
             ref=ref,
             provider_id=self.provider_id(ref),
             ingress=(IngressPoint(ip=rules[0]["IPAddress"], ip_mode=IPMode.PROXY),),
+            backends_total=self._backend_count(ref),
             listeners=listeners,
         )
+
+    def _backend_count(self, ref: LBRef) -> int:
+        """Instances in the groups our backend services use (each group counted once)."""
+        with cloud_errors(f"list backend services of {ref}"):
+            services = self.compute.list_resources(
+                "globalBackendService", filter=naming.ingress_filter(ref)
+            )
+            links = {
+                naming.relative(b["group"])
+                for s in services
+                if naming.owned_by(s.get("description"), ref)
+                for b in s.get("backends", [])
+            }
+            total = 0
+            for link in sorted(links):
+                parts = link.split("/")
+                group = self.compute.get("instanceGroup", parts[-1], zone=parts[3])
+                total += int((group or {}).get("size", 0))
+        return total
 
     def delete(self, ref: LBRef) -> int:
         """Delete what we own, backwards; returns how many resources went. PendingError

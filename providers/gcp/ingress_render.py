@@ -91,7 +91,7 @@ def validate(spec: LoadBalancerSpec, options: IngressOptions) -> None:
         raise InvalidSpecError("an HTTPS listener needs at least one TLS certificate")
     if not _front_ends(spec, options):
         raise InvalidSpecError(
-            "kubernetes.io/ingress.allow-http is \"false\" and no TLS certificate is usable: "
+            'kubernetes.io/ingress.allow-http is "false" and no TLS certificate is usable: '
             "nothing would be served"
         )
     url_map.validate(spec)

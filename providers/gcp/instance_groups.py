@@ -204,9 +204,9 @@ class InstanceGroups:
     ) -> tuple[dict[str, Any] | None, dict[str, int]]:
         """(the group, the named ports it lacks); cached while fresh."""
         seen = self._named.get(zone)
-        if seen is not None and time.monotonic() - seen[1] < self._cache_seconds:
-            if all(seen[0].get(k) == v for k, v in wanted.items()):
-                return None, {}
+        fresh = seen is not None and time.monotonic() - seen[1] < self._cache_seconds
+        if fresh and all(seen[0].get(k) == v for k, v in wanted.items()):  # type: ignore[index]
+            return None, {}
         with cloud_errors(f"read instance group {zone}/{self.name}"):
             group = self._compute.get("instanceGroup", self.name, zone=zone)
         if group is None:

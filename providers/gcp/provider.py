@@ -41,8 +41,8 @@ from cloud_lb.provider import (
     ProviderContext,
 )
 from providers.gcp import annotations as gce_annotations
-from providers.gcp import diff, naming, render
-from providers.gcp.clients import Compute, error_reason
+from providers.gcp import diff, inventory, naming, render
+from providers.gcp.clients import Compute
 from providers.gcp.config import GCPConfig
 from providers.gcp.errors import cloud_errors
 from providers.gcp.firewalls import firewall_rules
@@ -61,22 +61,6 @@ CAPABILITIES = Capabilities(
     source_ranges=True,
     internal=True,
     static_ip=True,
-)
-# what `list_owned` scans: the Services' regional and the Ingresses' global collections
-OWNED_KINDS = (
-    "forwardingRule",
-    "backendService",
-    "healthCheck",
-    "address",
-    "firewall",
-    "globalForwardingRule",
-    "globalBackendService",
-    "globalHealthCheck",
-    "globalAddress",
-    "urlMap",
-    "targetHttpProxy",
-    "targetHttpsProxy",
-    "sslCertificate",
 )
 
 
@@ -405,49 +389,12 @@ class GCPProvider:
             log.info("gcp_deleted service=%s lb=%s resources=%d", ref.key, lb, deleted)
 
     def _release_groups(self, deadline: float) -> None:
-        """Delete the shared instance groups that no backend service uses any more.
-
-        One list of the region's and one of the global backend services tell which
-        groups are still referenced (by any cluster's: GCE would refuse anyway), by a
-        Service's or an Ingress's load balancer; a group someone starts
-        using meanwhile makes the delete fail with resourceInUseByAnotherResource,
-        which is fine: it stays."""
-        with cloud_errors("list backend services"):
-            services = self.compute.list_resources("backendService")
-            services += self.compute.list_resources("globalBackendService")
-        used = {
-            naming.relative(b.get("group", "")) for s in services for b in s.get("backends", [])
-        }
-        for zone in self._zones():
-            if self.groups.link(zone) in used:
-                continue
-            with cloud_errors(f"read instance group {zone}/{self.groups.name}"):
-                group = self.compute.get("instanceGroup", self.groups.name, zone=zone)
-            if group is None or not naming.shared_owned_by(group.get("description"), self.cluster):
-                continue
-            try:
-                self.compute.delete("instanceGroup", self.groups.name, zone=zone, deadline=deadline)
-            except gexc.BadRequest as exc:
-                if error_reason(exc) not in ("resourceInUseByAnotherResource", "resourceNotReady"):
-                    raise
-                continue  # someone uses it again: keep it
-            finally:
-                self.groups.forget()
-            log.info("gcp_instance_group_deleted zone=%s name=%s", zone, self.groups.name)
+        inventory.release_groups(
+            self.compute, self.groups, self._zones(), cluster=self.cluster, deadline=deadline
+        )
 
     def list_owned(self) -> list[LBRef]:
-        found: dict[str, LBRef] = {}
-        for kind in OWNED_KINDS:
-            with cloud_errors(f"list {kind}"):
-                items = self.compute.list_resources(kind, filter='name eq "k8s-.*"')
-            for item in items:
-                owner = naming.owner(item.get("description"))
-                if owner is None or owner.cluster != self.cluster:
-                    continue
-                ref = owner.ref()
-                if ref is not None:
-                    found.setdefault(ref.uid, ref)
-        return sorted(found.values(), key=lambda r: (r.namespace, r.name, r.uid))
+        return inventory.owned_refs(self.compute, cluster=self.cluster)
 
 
 def _is_ingress(ref: LBRef) -> bool:

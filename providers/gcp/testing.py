@@ -67,8 +67,10 @@ def plant_foreign(fake: FakeGCE, ref: LBRef, *, region: str = REGION) -> None:
     """A load balancer with `ref`'s names that is not this cluster's: the forwarding
     rule and address carry cloud-provider-gcp's (or ingress-gce's) description, without
     a cluster, the rest another cluster's."""
-    key = "kubernetes.io/ingress-name" if ref.kind is ObjectKind.INGRESS else (
-        "kubernetes.io/service-name"
+    key = (
+        "kubernetes.io/ingress-name"
+        if ref.kind is ObjectKind.INGRESS
+        else ("kubernetes.io/service-name")
     )
     other = json.dumps(
         {
@@ -242,8 +244,11 @@ def describe(fake: FakeGCE) -> str:
             if body.get("defaultUrlRedirect"):
                 lines.append(f"{'url map':<18}{name} redirect to HTTPS")
             else:
-                paths = sum(len(r["paths"]) for m in body.get("pathMatchers", [])
-                            for r in m.get("pathRules", []))
+                paths = sum(
+                    len(r["paths"])
+                    for m in body.get("pathMatchers", [])
+                    for r in m.get("pathRules", [])
+                )
                 hosts = [h for r in body.get("hostRules", []) for h in r["hosts"]]
                 lines.append(
                     f"{'url map':<18}{name} hosts={','.join(hosts) or '-'} paths={paths} "

@@ -62,7 +62,8 @@ def validate(spec: LoadBalancerSpec) -> None:
             )
         if len(rule.path) > 1000:
             raise InvalidSpecError(
-                f"path {rule.path[:40]!r}... is longer than a GCE URL map allows", field="spec.rules"
+                f"path {rule.path[:40]!r}... is longer than a GCE URL map allows",
+                field="spec.rules",
             )
 
 
@@ -103,8 +104,11 @@ def chain(host: str, groups: dict[str, list[L7Rule]]) -> list[list[L7Rule]]:
     """The host groups a request for `host` (a pattern of the URL map) tries, in order."""
     out = [groups[host]] if host else []
     if host and not host.startswith("*."):
-        out += [g for pattern, g in groups.items() if pattern.startswith("*.")
-                and wildcard_matches(pattern, host)]
+        out += [
+            g
+            for pattern, g in groups.items()
+            if pattern.startswith("*.") and wildcard_matches(pattern, host)
+        ]
     if host and groups.get(""):
         out.append(groups[""])
     if not host:
@@ -159,7 +163,9 @@ def url_map(spec: LoadBalancerSpec, link: ServiceLink) -> Json:
             {
                 "name": matcher_name(pattern),
                 **defaults,
-                "pathRules": path_rules(chain("" if pattern == ANY_HOST else pattern, groups), link),
+                "pathRules": path_rules(
+                    chain("" if pattern == ANY_HOST else pattern, groups), link
+                ),
             }
             for pattern in patterns
         ]
@@ -188,8 +194,11 @@ def used_backends(spec: LoadBalancerSpec) -> list[L7Backend | None]:
 
 
 def _level(holder: Json, *, rule: bool = False) -> Json:
-    keys = ("service", "routeAction", "urlRedirect") if rule else (
-        "defaultService", "defaultRouteAction", "defaultUrlRedirect")
+    keys = (
+        ("service", "routeAction", "urlRedirect")
+        if rule
+        else ("defaultService", "defaultRouteAction", "defaultUrlRedirect")
+    )
     return {
         "service": holder.get(keys[0]) or "",
         "action": holder.get(keys[1]) or {},
@@ -220,7 +229,7 @@ def changes(desired: Json, actual: Json) -> list[str]:
     """Where `actual` routes differently from `desired` (empty: the same)."""
     want, have = canonical(desired), canonical(actual)
     out = [f"default.{d}" for d in differences(want["default"], have["default"])]
-    if want["hosts"] != {h: m for h, m in have["hosts"].items()}:
+    if want["hosts"] != have["hosts"]:
         out.append("hostRules")
     if set(want["matchers"]) != set(have["matchers"]):
         out.append("pathMatchers")

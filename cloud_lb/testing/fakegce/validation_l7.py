@@ -210,7 +210,9 @@ def check_proxy_rule(ctx: Ctx, body: Json, scheme: str, protocol: str) -> None:
         )
     proxy = ctx.resolve(body["target"])
     url_map = ctx.resolve(proxy["urlMap"]) if proxy and proxy.get("urlMap") else None
-    wanted = url_map_scheme(ctx, url_map) if url_map else None
+    if url_map is None:
+        return
+    wanted = url_map_scheme(ctx, url_map)
     if wanted is not None and wanted != scheme:
         raise invalid(
             f"The loadBalancingScheme of the forwarding rule ({scheme}) must match that of "

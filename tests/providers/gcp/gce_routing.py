@@ -28,7 +28,9 @@ def _host_rule(body: Json, host: str) -> str | None:
             (wildcards if pattern.startswith("*") else exact)[pattern] = rule["pathMatcher"]
     if host in exact:
         return exact[host]
-    suffixes = [p for p in wildcards if p != "*" and host.endswith(p[1:]) and len(host) > len(p) - 1]
+    suffixes = [
+        p for p in wildcards if p != "*" and host.endswith(p[1:]) and len(host) > len(p) - 1
+    ]
     if suffixes:
         return wildcards[max(suffixes, key=len)]
     return wildcards.get("*")

@@ -30,29 +30,31 @@ HOSTS = ("a.example.com", "b.example.com")
 
 def ingress_ref(name: str = "web", *, cluster: str = CLUSTER) -> LBRef:
     return LBRef(
-        cluster=cluster, kind=ObjectKind.INGRESS, namespace="default", name=name,
+        cluster=cluster,
+        kind=ObjectKind.INGRESS,
+        namespace="default",
+        name=name,
         uid=str(uuid.uuid4()),
     )
 
 
 def backend(service: str, node_port: int, *, port: int = 80, path: str = "/") -> L7Backend:
     check = HealthCheck(HealthCheckProtocol.HTTP, node_port, path, 5, 3, 2, 3)
-    return L7Backend(service=f"default/{service}", port=port, node_port=node_port,
-                     health_check=check)
+    return L7Backend(
+        service=f"default/{service}", port=port, node_port=node_port, health_check=check
+    )
 
 
 @functools.cache
 def certificate(*hosts: str) -> TLSCert:
     """A real self-signed certificate (cached: generating keys is slow)."""
     cert, key = self_signed(list(hosts))
-    return TLSCert(name="tls-" + hosts[0].split(".")[0], hosts=hosts, cert_pem=cert,
-                   key_pem=key)
+    return TLSCert(name="tls-" + hosts[0].split(".")[0], hosts=hosts, cert_pem=cert, key_pem=key)
 
 
 def fresh_certificate(*hosts: str) -> TLSCert:
     cert, key = self_signed(list(hosts))
-    return TLSCert(name="tls-" + hosts[0].split(".")[0], hosts=hosts, cert_pem=cert,
-                   key_pem=key)
+    return TLSCert(name="tls-" + hosts[0].split(".")[0], hosts=hosts, cert_pem=cert, key_pem=key)
 
 
 def rule(host: str, path: str, target: L7Backend, kind: PathType = PathType.PREFIX) -> L7Rule:

@@ -39,7 +39,11 @@ def refused(compute: Compute, kind: str, body: dict[str, Any]) -> str:
 @pytest.fixture
 def services(compute: Compute) -> Compute:
     """A managed and a classic backend service (no instances, so no health check)."""
-    insert(compute, "globalBackendService", {"name": "managed", "loadBalancingScheme": "EXTERNAL_MANAGED"})
+    insert(
+        compute,
+        "globalBackendService",
+        {"name": "managed", "loadBalancingScheme": "EXTERNAL_MANAGED"},
+    )
     insert(compute, "globalBackendService", {"name": "classic", "loadBalancingScheme": "EXTERNAL"})
     return compute
 
@@ -131,16 +135,28 @@ def test_url_maps_gce_would_refuse_are_refused(
 def test_a_404_map_on_a_managed_service_and_its_proxy_rule_are_served(
     fake: FakeGCE, services: Compute
 ) -> None:
-    insert(services, "urlMap", {"name": "m", "defaultService": f"{G}/backendServices/managed",
-                                "defaultRouteAction": ABORT})
+    insert(
+        services,
+        "urlMap",
+        {
+            "name": "m",
+            "defaultService": f"{G}/backendServices/managed",
+            "defaultRouteAction": ABORT,
+        },
+    )
     insert(services, "targetHttpProxy", {"name": "p", "urlMap": f"{G}/urlMaps/m"})
     insert(services, "globalAddress", {"name": "ip"})
-    rule = {"name": "fr", "IPAddress": f"{G}/addresses/ip", "portRange": "80",
-            "target": f"{G}/targetHttpProxies/p"}
+    rule = {
+        "name": "fr",
+        "IPAddress": f"{G}/addresses/ip",
+        "portRange": "80",
+        "target": f"{G}/targetHttpProxies/p",
+    }
     # the rule's scheme must be its backend services' (EXTERNAL is the default)
     assert "must match" in refused(services, "globalForwardingRule", rule)
     assert "single port" in refused(
-        services, "globalForwardingRule",
+        services,
+        "globalForwardingRule",
         {**rule, "loadBalancingScheme": "EXTERNAL_MANAGED", "portRange": "80-81"},
     )
     insert(services, "globalForwardingRule", {**rule, "loadBalancingScheme": "EXTERNAL_MANAGED"})
@@ -149,8 +165,12 @@ def test_a_404_map_on_a_managed_service_and_its_proxy_rule_are_served(
     (address,) = fake.resources("globalAddresses")
     assert stored["IPAddress"] == address["address"] and address["status"] == "IN_USE"
     deadline = time.monotonic() + 10
-    for kind, name in (("globalAddress", "ip"), ("targetHttpProxy", "p"), ("urlMap", "m"),
-                       ("globalBackendService", "managed")):
+    for kind, name in (
+        ("globalAddress", "ip"),
+        ("targetHttpProxy", "p"),
+        ("urlMap", "m"),
+        ("globalBackendService", "managed"),
+    ):
         with pytest.raises(gexc.BadRequest) as caught:
             services.delete(kind, name, deadline=deadline)
         assert error_reason(caught.value) == "resourceInUseByAnotherResource"
@@ -164,25 +184,33 @@ def test_http_backend_services_need_a_check_for_instances_and_no_connection_mode
     assert "needs a health check" in refused(
         compute, "globalBackendService", {"name": "b", "backends": [{"group": group}]}
     )
-    insert(compute, "globalHealthCheck", {"name": "hc", "type": "HTTP",
-                                          "httpHealthCheck": {"port": 30001}})
+    insert(
+        compute,
+        "globalHealthCheck",
+        {"name": "hc", "type": "HTTP", "httpHealthCheck": {"port": 30001}},
+    )
     assert "CONNECTION is not supported" in refused(
         compute,
         "globalBackendService",
-        {"name": "b", "healthChecks": [f"{G}/healthChecks/hc"],
-         "backends": [{"group": group, "balancingMode": "CONNECTION"}]},
+        {
+            "name": "b",
+            "healthChecks": [f"{G}/healthChecks/hc"],
+            "backends": [{"group": group, "balancingMode": "CONNECTION"}],
+        },
     )
 
 
 def test_a_certificate_needs_its_own_key_and_never_echoes_it(compute: Compute) -> None:
     cert, _ = self_signed(["a.example"])
     _, other_key = self_signed(["b.example"])
-    message = refused(compute, "sslCertificate", {"name": "c", "certificate": cert,
-                                                   "privateKey": other_key})
+    message = refused(
+        compute, "sslCertificate", {"name": "c", "certificate": cert, "privateKey": other_key}
+    )
     assert "do not match" in message
     broken = other_key.replace("PRIVATE KEY-----\n", "PRIVATE KEY-----\nAAAA", 1)
-    message = refused(compute, "sslCertificate", {"name": "c", "certificate": cert,
-                                                   "privateKey": broken})
+    message = refused(
+        compute, "sslCertificate", {"name": "c", "certificate": cert, "privateKey": broken}
+    )
     assert "must be a PEM private key" in message and "AAAA" not in message
 
 
@@ -191,10 +219,20 @@ def test_named_ports_need_the_current_fingerprint(fake: FakeGCE, compute: Comput
     deadline = time.monotonic() + 10
     group = compute.get("instanceGroup", "ig", zone="us-central1-a")
     assert group is not None
-    compute.set_named_ports("us-central1-a", "ig", {"port30001": 30001},
-                            fingerprint=group["fingerprint"], deadline=deadline)
+    compute.set_named_ports(
+        "us-central1-a",
+        "ig",
+        {"port30001": 30001},
+        fingerprint=group["fingerprint"],
+        deadline=deadline,
+    )
     with pytest.raises(gexc.PreconditionFailed):
-        compute.set_named_ports("us-central1-a", "ig", {"port30002": 30002},
-                                fingerprint=group["fingerprint"], deadline=deadline)
+        compute.set_named_ports(
+            "us-central1-a",
+            "ig",
+            {"port30002": 30002},
+            fingerprint=group["fingerprint"],
+            deadline=deadline,
+        )
     group = compute.get("instanceGroup", "ig", zone="us-central1-a")
     assert group is not None and group["namedPorts"] == [{"name": "port30001", "port": 30001}]

@@ -38,33 +38,33 @@ GLOBAL_KINDS = (
 
 @pytest.fixture
 def env() -> Iterator[dict[str, Any]]:
-    with running_fake_cluster(nodes=3) as cluster:
-        with demo_cloud("e2e", [(n.name, n.ip) for n in cluster.nodes]) as cloud:
-            cluster.set_provider_ids(cloud.provider_ids)
-            config = parse_config(
-                {
-                    "clusterName": "e2e",
-                    "provider": "gcp",
-                    "gcp": cloud.config,
-                    "controller": {"nodeSyncDebounce": "0.1s"},
-                    "rateLimit": {"backoffBase": "0.2s", "backoffMax": "2s"},
-                }
-            )
-            provider = build_provider(config, CallRecorder())
-            controller = build_controller(
-                config, api=build_api(cluster.kubeconfig), provider=provider
-            )
-            controller.start()
-            api_client = cluster.kube.api_client()
-            try:
-                yield {
-                    "provider": provider,
-                    "core": k8s.CoreV1Api(api_client),
-                    "net": k8s.NetworkingV1Api(api_client),
-                }
-            finally:
-                controller.stop()
-                provider.close()
+    with (
+        running_fake_cluster(nodes=3) as cluster,
+        demo_cloud("e2e", [(n.name, n.ip) for n in cluster.nodes]) as cloud,
+    ):
+        cluster.set_provider_ids(cloud.provider_ids)
+        config = parse_config(
+            {
+                "clusterName": "e2e",
+                "provider": "gcp",
+                "gcp": cloud.config,
+                "controller": {"nodeSyncDebounce": "0.1s"},
+                "rateLimit": {"backoffBase": "0.2s", "backoffMax": "2s"},
+            }
+        )
+        provider = build_provider(config, CallRecorder())
+        controller = build_controller(config, api=build_api(cluster.kubeconfig), provider=provider)
+        controller.start()
+        api_client = cluster.kube.api_client()
+        try:
+            yield {
+                "provider": provider,
+                "core": k8s.CoreV1Api(api_client),
+                "net": k8s.NetworkingV1Api(api_client),
+            }
+        finally:
+            controller.stop()
+            provider.close()
 
 
 def _paths(*entries: tuple[str, str]) -> dict[str, Any]:
@@ -162,9 +162,7 @@ def test_an_ingress_on_gcp_from_creation_to_deletion(env: dict[str, Any]) -> Non
     assert [a["address"] for a in cloud("globalAddress")] == [ip]
 
     net.delete_namespaced_ingress("shop", NS)
-    wait_until(
-        lambda: not any(cloud(kind) for kind in GLOBAL_KINDS), 30, message="nothing left"
-    )
+    wait_until(lambda: not any(cloud(kind) for kind in GLOBAL_KINDS), 30, message="nothing left")
     wait_until(
         lambda: not [i for i in net.list_namespaced_ingress(NS).items if i.metadata.name == "shop"],
         30,

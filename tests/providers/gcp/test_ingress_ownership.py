@@ -109,8 +109,10 @@ def test_another_ingress_and_a_service_keep_the_shared_groups_and_named_ports(
     groups = fake.resources("instanceGroups")
     assert len(groups) == 3
     assert all({"port30901", "port30902"} <= {p["name"] for p in g["namedPorts"]} for g in groups)
-    assert provider.plan(ingress_spec(second, nodes, rules=(
-        rule("", "/", backend("two", 30902)),))) == []
+    assert (
+        provider.plan(ingress_spec(second, nodes, rules=(rule("", "/", backend("two", 30902)),)))
+        == []
+    )
     provider.delete(second)
     assert len(fake.resources("instanceGroups")) == 3  # the Service still uses them
     provider.delete(service)

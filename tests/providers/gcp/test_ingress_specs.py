@@ -32,14 +32,22 @@ REFUSED: list[tuple[Callable[[LoadBalancerSpec], LoadBalancerSpec], str]] = [
     (lambda s: replace(s, source_ranges=("10.0.0.0/8",)), "Cloud Armor"),
     (lambda s: replace(s, ip_families=(IPFamily.IPV6,)), "IPv6"),
     (lambda s: replace(s, static_ip="203.0.113.9"), "global-static-ip-name"),
-    (lambda s: replace(s, rules=(rule("", "/a*", backend("x", 30001), PathType.EXACT),)),
-     "literally"),
-    (lambda s: replace(s, options=(("ingress.gcp.kubernetes.io/pre-shared-cert", "c"),)),
-     "spec.tls"),
-    (lambda s: replace(s, options=(("kubernetes.io/ingress.allow-http", "nope"),)),
-     '"true" or "false"'),
-    (lambda s: replace(s, options=(("kubernetes.io/ingress.allow-http", "false"),)),
-     "nothing would be served"),
+    (
+        lambda s: replace(s, rules=(rule("", "/a*", backend("x", 30001), PathType.EXACT),)),
+        "literally",
+    ),
+    (
+        lambda s: replace(s, options=(("ingress.gcp.kubernetes.io/pre-shared-cert", "c"),)),
+        "spec.tls",
+    ),
+    (
+        lambda s: replace(s, options=(("kubernetes.io/ingress.allow-http", "nope"),)),
+        '"true" or "false"',
+    ),
+    (
+        lambda s: replace(s, options=(("kubernetes.io/ingress.allow-http", "false"),)),
+        "nothing would be served",
+    ),
 ]
 
 

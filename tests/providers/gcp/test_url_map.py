@@ -28,8 +28,9 @@ FULL = os.environ.get("CLOUD_LB_FULL") == "1"
 def link(target: object) -> str:
     if target is None:
         return global_link("p", "backendServices", naming.ingress_backend_name(REF, None))
-    return global_link("p", "backendServices", naming.ingress_backend_name(
-        REF, target.service, target.port))  # type: ignore[attr-defined]
+    return global_link(
+        "p", "backendServices", naming.ingress_backend_name(REF, target.service, target.port)
+    )  # type: ignore[attr-defined]
 
 
 def name_of(target: object) -> str:
@@ -130,7 +131,8 @@ def test_changes_ignore_order_links_and_defaults_but_see_a_moved_path() -> None:
         **body,
         "hostRules": list(reversed(body["hostRules"])),
         "pathMatchers": [
-            {**m, "pathRules": list(reversed(m["pathRules"]))} for m in reversed(body["pathMatchers"])
+            {**m, "pathRules": list(reversed(m["pathRules"]))}
+            for m in reversed(body["pathMatchers"])
         ],
         "defaultService": "https://www.googleapis.com/compute/v1/" + body["defaultService"],
         "fingerprint": "abc=",
@@ -141,8 +143,12 @@ def test_changes_ignore_order_links_and_defaults_but_see_a_moved_path() -> None:
     assert url_map.changes(moved, body) == [f"pathMatchers[{url_map.matcher_name('a.x')}]"]
     more = render([rule("a.x", "/api", FOO), rule("b.x", "/", BAR), rule("c.x", "/", BAR)])
     assert url_map.changes(more, body) == ["hostRules", "pathMatchers"]
-    assert url_map.changes(render([rule("a.x", "/api", FOO)], default=BAZ), render(
-        [rule("a.x", "/api", FOO)])) != []
+    assert (
+        url_map.changes(
+            render([rule("a.x", "/api", FOO)], default=BAZ), render([rule("a.x", "/api", FOO)])
+        )
+        != []
+    )
 
 
 # -- the property: GCE's matching of the rendered map == Kubernetes' first match ----------
