@@ -1,5 +1,5 @@
 """A one-shot read of the cluster for the offline commands (plan, status, gc): the
-Services we manage, their specs and the nodes, with no informer and no writes."""
+Services and Ingresses we manage and their specs, with no informer and no writes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from cloud_lb.kube.client import NODES, SERVICES, KubeAPI
 from cloud_lb.model import LBRef, LoadBalancerSpec, ObjectKind
 from cloud_lb.provider import Capabilities
 from cloud_lb.translate.errors import TranslationError
-from cloud_lb.translate.predicates import has_finalizer, FINALIZER, wants_load_balancer
+from cloud_lb.translate.ingress_class import IngressSettings
+from cloud_lb.translate.predicates import FINALIZER, has_finalizer, wants_load_balancer
 from cloud_lb.translate.service import service_to_spec
 from cloud_lb.translate.settings import TranslateSettings
 
@@ -27,14 +28,17 @@ class ManagedService:
 
     @property
     def key(self) -> str:
-        return self.ref.key
+        """`namespace/name`, with the kind for anything but a Service."""
+        return self.ref.key if self.ref.kind is ObjectKind.SERVICE else f"{self.ref.kind}:{self.ref.key}"
 
 
-def read_managed(api: KubeAPI, settings: TranslateSettings,
-                 capabilities: Capabilities) -> list[ManagedService]:
+def read_managed(api: KubeAPI, settings: TranslateSettings, capabilities: Capabilities,
+                 ingress: IngressSettings | None = None) -> list[ManagedService]:
     services, _ = api.list_all(SERVICES)
     nodes, _ = api.list_all(NODES)
     out: list[ManagedService] = []
+    if ingress is not None and ingress.enabled and capabilities.l7:
+        out.extend(_read_ingresses(api, services, nodes, settings, ingress, capabilities))
     for service in services:
         wanted = wants_load_balancer(service, settings)
         if not wanted and not has_finalizer(service, FINALIZER):
@@ -50,7 +54,39 @@ def read_managed(api: KubeAPI, settings: TranslateSettings,
                 error = str(exc)
         out.append(ManagedService(service=service, ref=ref, spec=spec, error=error,
                                   wanted=wanted and not meta.get("deletionTimestamp")))
-    return sorted(out, key=lambda m: m.key)
+    return sorted(out, key=lambda m: (str(m.ref.kind), m.key))
+
+
+def _read_ingresses(api: KubeAPI, services: list[Obj], nodes: list[Obj],
+                    settings: TranslateSettings, ingress: IngressSettings,
+                    capabilities: Capabilities) -> list[ManagedService]:
+    from cloud_lb.kube.client import INGRESS_CLASSES, INGRESSES, TLS_SECRETS
+    from cloud_lb.kube.informer import object_key
+    from cloud_lb.translate import ingress_class
+    from cloud_lb.translate.ingress import ingress_ref, ingress_to_spec
+
+    classes, _ = api.list_all(INGRESS_CLASSES)
+    secrets, _ = api.list_all(TLS_SECRETS)
+    by_key = {object_key(s): s for s in services}
+    secrets_by_key = {object_key(s): s for s in secrets}
+    finalizer = ingress_class.finalizer_for(ingress.controller_name)
+    out: list[ManagedService] = []
+    for item in api.list_all(INGRESSES)[0]:
+        wanted = ingress_class.is_ours(item, classes, ingress)
+        if not wanted and not ingress_class.has_finalizer(item, finalizer):
+            continue
+        wanted = wanted and not ingress_class.is_being_deleted(item)
+        ref = ingress_ref(item, settings)  # objects from the API always have name and uid
+        spec, error = None, None
+        if wanted:
+            try:
+                spec = ingress_to_spec(item, nodes, services=by_key, secrets=secrets_by_key,
+                                       settings=settings, ingress_settings=ingress,
+                                       capabilities=capabilities).spec
+            except TranslationError as exc:
+                error = str(exc)
+        out.append(ManagedService(service=item, ref=ref, spec=spec, error=error, wanted=wanted))
+    return out
 
 
 def live_uids(api: KubeAPI) -> set[str]:

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     provider = build_provider(config)
     try:
         managed = read_managed(build_api(args.kubeconfig), config.translate_settings(),
-                               provider.capabilities)
+                               provider.capabilities, config.ingress_settings())
         changes_total = 0
         for item in managed:
             if item.error:

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     api = build_api(args.kubeconfig)
     provider = build_provider(config)
     try:
-        managed = read_managed(api, config.translate_settings(), provider.capabilities)
+        managed = read_managed(api, config.translate_settings(), provider.capabilities,
+                               config.ingress_settings())
         events, _ = api.list_all(EVENTS)
         rows = []
         for item in managed:
