@@ -53,9 +53,17 @@ class RateLimits(BaseModel):
     elbv2_read: RateLimit = RateLimit(per_second=10, burst=40)
     elbv2_mutate: RateLimit = RateLimit(per_second=5, burst=20)
     # ACM: ImportCertificate is limited to about one call per second per account
-    acm_read: RateLimit = RateLimit(per_second=8, burst=20)
-    acm_mutate: RateLimit = RateLimit(per_second=1, burst=5)
-    tagging_read: RateLimit = RateLimit(per_second=5, burst=10)
+    acm_read: RateLimit = Field(
+        default=RateLimit(per_second=8, burst=20), description="ACM reads (Ingress certificates)"
+    )
+    acm_mutate: RateLimit = Field(
+        default=RateLimit(per_second=1, burst=5),
+        description="ACM imports and deletions (AWS allows about one import per second)",
+    )
+    tagging_read: RateLimit = Field(
+        default=RateLimit(per_second=5, burst=10),
+        description="Resource Groups Tagging API (finds our certificates by tag)",
+    )
 
 
 class RetryConfig(BaseModel):
@@ -94,9 +102,20 @@ class AWSConfig(BaseModel):
     extra_tags: dict[str, str] = Field(default_factory=dict)
     # Ingress ALBs: AWS's default quotas (raise them here when AWS raised yours) and the
     # TLS policy of HTTPS listeners without an ssl-policy annotation
-    alb_rule_limit: int = Field(default=100, ge=1, le=1000)
-    alb_certificate_limit: int = Field(default=25, ge=1, le=100)
-    alb_ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", min_length=1)
+    alb_rule_limit: int = Field(
+        default=100, ge=1, le=1000, description="listener rules per Ingress ALB (AWS quota)"
+    )
+    alb_certificate_limit: int = Field(
+        default=25,
+        ge=1,
+        le=100,
+        description="SNI certificates per ALB listener, besides the default (AWS quota)",
+    )
+    alb_ssl_policy: str = Field(
+        default="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        min_length=1,
+        description="TLS policy of HTTPS listeners without the ssl-policy annotation",
+    )
     rate_limits: RateLimits = RateLimits()
     retry: RetryConfig = RetryConfig()
     connect_timeout_seconds: float = Field(default=10, gt=0)
