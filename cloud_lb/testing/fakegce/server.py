@@ -123,8 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    # daemon threads never keep the interpreter alive, and block_on_close makes
-    # server_close() join them (after stop() has woken waiters and closed connections)
+    # daemon threads never keep the interpreter alive; socketserver does not join
+    # daemon threads on server_close(), so `join_handlers()` does (after stop() has woken
+    # waiters and closed connections)
     daemon_threads = True
     block_on_close = True
     allow_reuse_address = False
@@ -134,7 +135,27 @@ class _Server(ThreadingHTTPServer):
         self.stopping = False
         self._connections: dict[socket.socket, bool] = {}  # connection -> serving a request
         self._conn_lock = threading.Lock()
+        self._handlers: list[threading.Thread] = []
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """As ThreadingMixIn does, but remembering the (daemon) thread to join it."""
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"fake-gce-handler-{client_address[1]}",
+            daemon=True,
+        )
+        with self._conn_lock:
+            self._handlers = [t for t in self._handlers if t.is_alive()] + [thread]
+        thread.start()
+
+    def join_handlers(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._conn_lock:
+            handlers = list(self._handlers)
+        for thread in handlers:
+            thread.join(max(deadline - time.monotonic(), 0.0))
 
     def track(self, conn: socket.socket, *, busy: bool) -> None:
         with self._conn_lock:
@@ -225,6 +246,7 @@ class FakeGCE:
         self._server.shutdown()
         self._server.close_idle_connections()
         self._server.server_close()
+        self._server.join_handlers(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None

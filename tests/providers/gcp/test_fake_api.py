@@ -341,7 +341,9 @@ def test_stop_wakes_waiters_and_leaves_no_thread(fake: FakeGCE, api: Clients) ->
     assert not waiter.is_alive()
     assert outcome[0].status == c.Operation.Status.RUNNING  # answered, not cut off
     assert not [
-        t for t in threading.enumerate() if "process_request" in t.name or t.name == "fake-gce"
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("fake-gce") or "process_request" in t.name
     ]
 
 
