@@ -341,3 +341,14 @@ def test_exact_and_prefix_rules_on_the_same_path_keep_kubernetes_precedence(
     assert route(url_map, "a.example.com", "/foo") == service_of(lb_ref, exact)
     assert route(url_map, "a.example.com", "/foo/bar") == service_of(lb_ref, prefix)
     assert route(url_map, "a.example.com", "/foobar") == "404"
+
+
+def test_an_ingress_with_nothing_to_route_answers_404_on_its_address(
+    fake: FakeGCE, provider: GCPProvider, nodes: list[Backend]
+) -> None:
+    lb_ref = ingress_ref()
+    status = provider.ensure(ingress_spec(lb_ref, nodes, rules=()))  # every backend missing
+    assert status.ingress[0].ip
+    assert route(the_url_map(fake, lb_ref), "any.example", "/") == "404"
+    assert list(by_name(fake, "backendServices")) == [naming.ingress_backend_name(lb_ref, None)]
+    assert not fake.resources("healthChecks") and not fake.resources("firewalls")
