@@ -8,8 +8,8 @@ desired objects), `observe` (AWS -> observed objects), `diff`, `apply`,
 `security_groups` (rules), `placement` (IDs for user-given names), `surroundings` (the
 reads both kinds share), `cleanup` (delete and list), `provider` (the contract),
 `testing` (moto-backed targets for tests and demo). Ingress ALBs: `alb` (the verbs),
-`alb_annotations`, `alb_state`, `alb_render`, `alb_observe`, `alb_diff`, `alb_apply`,
-`certificates` (ACM).
+`alb_annotations`, `alb_state`, `alb_checks`, `alb_render`, `alb_observe`, `alb_diff`,
+`alb_apply`, `certificates` (ACM).
 Importing this package imports boto3: without the `[aws]` extra the registry reports
 the provider as not installed.
 """

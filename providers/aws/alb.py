@@ -16,9 +16,10 @@ from cloud_lb.model import IngressPoint, LBRef, LoadBalancerSpec, LoadBalancerSt
 from cloud_lb.provider import Change
 from providers.aws import alb_annotations, certificates
 from providers.aws.alb_apply import ALBApplier
+from providers.aws.alb_checks import ALBSettings, check_alb_spec, scheme_conflict
 from providers.aws.alb_diff import diff_alb
 from providers.aws.alb_observe import ALBObserver
-from providers.aws.alb_render import ALBSettings, check_alb_spec, render_alb, scheme_conflict
+from providers.aws.alb_render import render_alb
 from providers.aws.alb_state import DesiredALB, ObservedALB
 from providers.aws.clients import AWSCallError, AWSClients
 from providers.aws.config import AWSConfig

@@ -19,13 +19,8 @@ from cloud_lb.model import (
 from cloud_lb.provider import CloudError, InvalidSpecError
 from providers.aws import alb_annotations
 from providers.aws.alb_annotations import ALBOptions
-from providers.aws.alb_render import (
-    ALBSettings,
-    alb_health,
-    path_values,
-    render_alb,
-    scheme_conflict,
-)
+from providers.aws.alb_checks import ALBSettings, path_values, scheme_conflict
+from providers.aws.alb_render import alb_health, render_alb
 from providers.aws.render import Placement, Settings
 from providers.aws.subnets import SubnetInfo
 from tests.providers.aws.ingress import COFFEE, TEA, backend, cafe, cert
