@@ -104,6 +104,11 @@ class _RedactingFormatter(logging.Formatter):
         return redact(line)
 
 
+# the HTTP stacks are noisy at debug and may echo request headers (tokens): never below INFO
+NOISY_LOGGERS = ("urllib3", "kubernetes.client.rest", "botocore", "keystoneauth",
+                 "google.auth", "openstack")
+
+
 def setup_logging(level: str = "info", fmt: str = "text", stream: IO[str] | None = None) -> None:
     """Route every logger to one handler on `stream` (stderr) in `fmt` ('text'/'json')."""
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -113,7 +118,5 @@ def setup_logging(level: str = "info", fmt: str = "text", stream: IO[str] | None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # the HTTP stacks are noisy at debug and may echo request headers (tokens)
-    for noisy in ("urllib3", "kubernetes.client.rest", "botocore", "keystoneauth",
-                  "google.auth", "openstack"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

@@ -101,13 +101,20 @@ def observed(cluster: FakeCluster, tmp_path: Path) -> Iterator[Observed]:
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    """The root logger's handlers and level, restored after the test."""
+    """The root logger's handlers and level, and the levels `setup_logging` sets on
+    the HTTP stacks' loggers, restored after the test (other tests in this worker
+    capture those loggers at DEBUG)."""
+    from cloud_lb.logs import NOISY_LOGGERS
+
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
     stream = io.StringIO()
     try:
         yield stream
     finally:
+        for name, old in noisy.items():
+            logging.getLogger(name).setLevel(old)
         for handler in list(root.handlers):
             root.removeHandler(handler)
         for handler in handlers:
