@@ -105,12 +105,13 @@ def _instrument(controller: Controller, timeline: Timeline) -> None:
 
 
 @contextmanager
-def running_controller(world: World, **overrides: Any
+def running_controller(world: World, *, kubeconfig: str | None = None, **overrides: Any
                        ) -> Iterator[tuple[Controller, LoadBalancerProvider, CallRecorder, Timeline]]:
     config = parse_config(world.raw_config(**overrides))
     recorder = CallRecorder()
     provider = build_provider(config, recorder)
-    controller = build_controller(config, api=build_api(world.kube.kubeconfig), provider=provider)
+    controller = build_controller(config, api=build_api(kubeconfig or world.kube.kubeconfig),
+                                  provider=provider)
     timeline = Timeline()
     _instrument(controller, timeline)
     controller.start()
