@@ -157,7 +157,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
                 return
             else:
                 conn.send(("error", f"unknown command {command!r}"))
-        except Exception as exc:  # noqa: BLE001 - report to the parent, keep serving
+        except Exception as exc:
             log.exception("bench child command failed command=%s", command)
             conn.send(("error", f"{command}: {type(exc).__name__}: {exc}"))
 
@@ -189,8 +189,8 @@ def memory_report(controller: Any) -> dict[str, Any]:
     gc.collect()
     seen: set[int] = set()
     reconciler = controller.reconciler
-    with reconciler._lock:  # noqa: SLF001 - a diagnostic snapshot
-        records = list(reconciler._records.values())  # noqa: SLF001
+    with reconciler._lock:
+        records = list(reconciler._records.values())
     specs = [r.spec for r in records]
     parts = {
         "services_cache": measure.deep_size([controller.services.list()], seen),

@@ -19,6 +19,7 @@ the `sim` provider.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,10 @@ class CloudHandle:
     provider: str
     config_for: Callable[[str], dict[str, Any]]  # mode -> provider config section
     provider_ids: dict[str, str]
-    rate_limited: bool  # whether the cloud enforces `settings.rate` (bounds use it)
+    # what bounds the cloud sets: its rate limit (rate_limited), latencies and
+    # provisioning time; None when nothing is known (moto, local sockets): no bound
+    bound: CloudSettings | None
+    rate_limited: bool
     env: dict[str, str] = field(default_factory=dict, repr=False)
     stats: Callable[[], dict[str, Any]] | None = None
     pool_members: Callable[[], dict[str, list[str]]] | None = None
@@ -71,7 +75,7 @@ def _sim(nodes: list[NodeInfo], settings: CloudSettings) -> Iterator[CloudHandle
                     "clientQps": settings.rate, "clientBurst": settings.burst}
         yield CloudHandle(provider="sim", config_for=config_for,
                           provider_ids={n.name: f"sim:///{n.name}" for n in nodes},
-                          rate_limited=True, stats=client.stats,
+                          bound=settings, rate_limited=True, stats=client.stats,
                           pool_members=client.pool_members,
                           listener_cidrs=client.listener_cidrs)
     finally:
@@ -81,8 +85,10 @@ def _sim(nodes: list[NodeInfo], settings: CloudSettings) -> Iterator[CloudHandle
 def _local(nodes: list[NodeInfo], workdir: Path) -> Iterator[CloudHandle]:
     section = {"stateDir": str(workdir / "local-state"), "addressPool": "127.241.0.0/16"}
     yield CloudHandle(provider="local", config_for=lambda mode: dict(section),
-                      provider_ids={}, rate_limited=False,
-                      note="local: real sockets on this host, no injected latency")
+                      provider_ids={}, bound=None, rate_limited=False,
+                      note="local: real sockets on this host, no injected latency; its "
+                           "listeners live in the controller process, so a restart rebinds "
+                           "them")
 
 
 def _openstack(nodes: list[NodeInfo], settings: CloudSettings) -> Iterator[CloudHandle]:
@@ -92,13 +98,15 @@ def _openstack(nodes: list[NodeInfo], settings: CloudSettings) -> Iterator[Cloud
     testing = importlib.import_module("providers.openstack.testing")
     with FakeOpenStack(provisioning_delay=settings.provision_seconds) as fake:
         ids = {n.name: testing.provider_id(fake.add_server(n.name, n.ip)) for n in nodes}
+        fake.set_quota(floatingip=-1)  # Neutron's default 50 would cap N, not measure it
         fake.faults.inject(Fault(latency=settings.read_latency, method="GET", times=None))
         for method in ("POST", "PUT", "PATCH", "DELETE"):
             fake.faults.inject(Fault(latency=settings.write_latency, method=method, times=None))
         section = {"subnetId": fake.private_subnet["id"],
                    "floatingNetworkId": fake.public_network["id"], "region": fake.region}
         yield CloudHandle(provider="openstack", config_for=lambda mode: dict(section),
-                          provider_ids=ids, rate_limited=False, env=fake.env(),
+                          provider_ids=ids, bound=settings, rate_limited=False,
+                          env=fake.env(),
                           note="openstack: fake OpenStack with injected latency and "
                                "provisioning delay, no rate limit")
 
@@ -117,6 +125,7 @@ def _gcp(nodes: list[NodeInfo], settings: CloudSettings) -> Iterator[CloudHandle
         section = testing.fake_config(fake).model_dump(by_alias=True, exclude_none=True)
         yield CloudHandle(provider="gcp", config_for=lambda mode: dict(section),
                           provider_ids={name: b.provider_id for name, b in backends.items()},
+                          bound=dataclasses.replace(settings, provision_seconds=0.0),
                           rate_limited=False,
                           note="gcp: fake Compute API with injected latency, no rate limit")
 
@@ -125,6 +134,6 @@ def _aws(nodes: list[NodeInfo]) -> Iterator[CloudHandle]:
     testing = importlib.import_module("providers.aws.testing")
     with testing.demo_cloud("bench", [(n.name, n.ip) for n in nodes]) as cloud:
         yield CloudHandle(provider="aws", config_for=lambda mode: dict(cloud.config),
-                          provider_ids=cloud.provider_ids, rate_limited=False,
+                          provider_ids=cloud.provider_ids, bound=None, rate_limited=False,
                           env=cloud.env or {},
                           note="aws: moto server, no latency or rate limit to inject")

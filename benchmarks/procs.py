@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from benchmarks.child import ChildSpec, child_main
 
@@ -36,7 +36,7 @@ class ControllerProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def start(self, timeout: float = 600.0) -> ControllerProcess:
+    def start(self, timeout: float = 600.0) -> Self:
         self.started_at = time.monotonic()
         self._process.start()
         self._child_conn.close()  # the child holds its end; EOF reaches us if it dies
@@ -107,7 +107,7 @@ class ControllerProcess:
         tail = Path(self.spec.log_path).read_text(errors="replace").splitlines()[-lines:]
         return "\n  log tail:\n    " + "\n    ".join(tail) if tail else ""
 
-    def __enter__(self) -> ControllerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

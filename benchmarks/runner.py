@@ -53,6 +53,7 @@ class BenchOptions:
     scale_load_balancers: int = 1_000
     timeout: float = 900.0
     experiments: tuple[str, ...] = ()
+    provider_overrides: dict[str, Any] = field(default_factory=dict)
     log_level: str = "warning"
     workdir: Path | None = None
 
@@ -64,9 +65,9 @@ class Bench:
         self.results: list[ScenarioResult] = []
 
     def run(self) -> list[ScenarioResult]:
-        from cloud_lb.testing.fakekube import running_fake_kube
         from benchmarks.scale import run_scale
         from benchmarks.scenarios import run_mode
+        from cloud_lb.testing.fakekube import running_fake_kube
 
         opts = self.options
         with tempfile.TemporaryDirectory(prefix="cloud-lb-bench-") as tmp, \
@@ -125,7 +126,8 @@ class Env:
         self._spawned += 1
         spec = ChildSpec(
             kubeconfig=self.kubeconfig, cluster_name=CLUSTER, provider=self.cloud.provider,
-            provider_config=self.cloud.config_for(mode), runtime=self.runtime(mode),
+            provider_config={**self.cloud.config_for(mode), **self.options.provider_overrides},
+            runtime=self.runtime(mode),
             env=self.cloud.env, log_path=str(self.workdir / f"controller-{self._spawned}.log"),
             log_level=self.options.log_level, experiments=self.options.experiments)
         return ControllerProcess(spec).start()
@@ -143,6 +145,7 @@ class ModeContext:
         self.keys = [f"{NAMESPACE}/{name}" for name in self.names]
         self.proc: ControllerProcess | None = None
         self.nodes = env.options.nodes
+        self._cloud_before: CallRows | None = None
 
     def start(self) -> ControllerProcess:
         self.proc = self.env.spawn(self.mode)
@@ -155,6 +158,16 @@ class ModeContext:
     def stats(self) -> dict[str, Any]:
         assert self.proc is not None
         return self.proc.stats()
+
+    def mark(self) -> CallRows:
+        """Start measuring a step: the controller's tally restarts; the calls so far (of
+        the controller, and of the cloud when it counts its own) are the baseline."""
+        self.mark_cloud()
+        assert self.proc is not None
+        return self.proc.mark()["calls"]
+
+    def mark_cloud(self) -> None:
+        self._cloud_before = self.env.cloud.stats()["calls"] if self.env.cloud.stats else None
 
     def wait_reconciled(self, result: str, count: int, *, timeout: float | None = None) -> bool:
         """Until `count` distinct keys reached `result` since the mark, then idle."""
@@ -177,19 +190,31 @@ class ModeContext:
                details: dict[str, Any] | None = None) -> ScenarioResult:
         n = self.n if n is None else n
         calls = CallSummary.of(call_delta(before, after["calls"]))
-        bound = scenario_bound(scenario, calls.mutating, self.env.options.cloud,
-                               rate_limited=self.env.cloud.rate_limited)
+        bound = scenario_bound(scenario, calls.mutating, self.env.cloud.bound,
+                               rate_limited=self.env.cloud.rate_limited) \
+            if self.env.cloud.bound is not None else None
         converged = finished is not None and done >= n
+        details = dict(details or {})
+        if self._cloud_before is not None and self.env.cloud.stats is not None:
+            # the cloud's own count of the writes it accepted, against the controller's
+            served = CallSummary.of(call_delta(self._cloud_before, self.env.cloud.stats()["calls"]))
+            details["cloud_counted"] = {"mutating": served.mutating, "reads": served.reads,
+                                        "throttled": served.throttled}
         wall = (finished - started) if finished is not None else None
         out = ScenarioResult(
             scenario=scenario, mode=self.mode, provider=self.env.cloud.provider, n=n,
             nodes=self.nodes, workers=self.env.runtime(self.mode)["workers"],
             wall_seconds=wall if converged else None, done=done, converged=converged,
-            calls=calls, bound_seconds=bound.seconds, bound_kind=bound.kind,
+            calls=calls, bound_seconds=bound.seconds if bound else None,
+            bound_kind=bound.kind if bound else "",
             peak_rss_mb=after["peak_rss"] / MB, rss_mb=after["rss"] / MB,
-            cpu_seconds=after["cpu"], details=details or {})
-        self.env.say(f"[{self.mode}] {scenario}: {done}/{n} in "
-                     f"{'%.1f s' % wall if wall is not None else 'n/a'}, "
+            cpu_seconds=after["cpu"], details=details)
+        if "cloud_counted" in details and details["cloud_counted"]["mutating"] != calls.mutating:
+            out.notes.append(f"the cloud accepted {details['cloud_counted']['mutating']} writes, "
+                             f"the controller recorded {calls.mutating}")
+            out.converged = False
+        took = f"{wall:.1f} s" if wall is not None else "n/a"
+        self.env.say(f"[{self.mode}] {scenario}: {done}/{n} in {took}, "
                      f"{calls.mutating} mutating, {calls.reads} reads, "
                      f"{calls.throttled} throttled"
                      + ("" if converged else "  NOT CONVERGED"))

@@ -49,6 +49,7 @@ def run_scale(env: Any) -> ScenarioResult:
     env.say(f"[scale] cluster populated in {time.monotonic() - setup:.0f} s; starting the "
             f"controller")
 
+    ctx.mark_cloud()
     started = time.monotonic()
     proc = ctx.start()
     try:

@@ -28,6 +28,9 @@ from benchmarks.tracker import wait_for
 from cloud_lb.model import LBRef, ObjectKind
 
 STORM_RANGES = ["10.0.0.0/8", "192.168.0.0/16"]
+# the batch member operations of each cloud, as the providers record them
+MEMBER_BATCH_OPS = ("batch_update_members", "RegisterTargets", "addInstances",
+                    "removeInstances", "set_backends")
 
 
 def run_mode(env: Any, mode: str) -> list[ScenarioResult]:
@@ -110,7 +113,7 @@ def _checked(result: ScenarioResult, problems: list[str]) -> list[ScenarioResult
 def cold_start(ctx: ModeContext) -> list[ScenarioResult]:
     assert ctx.proc is not None
     env = ctx.env
-    before = ctx.proc.mark()["calls"]
+    before = ctx.mark()
     started = env.driver.create_services(ctx.names)
     ok = wait_for(lambda: env.tracker.count_addressed(ctx.keys) >= ctx.n,
                   timeout=env.options.timeout)
@@ -128,6 +131,7 @@ def cold_start(ctx: ModeContext) -> list[ScenarioResult]:
 
 def restart(ctx: ModeContext) -> list[ScenarioResult]:
     ctx.stop()
+    ctx.mark_cloud()
     started = time.monotonic()
     proc = ctx.start()  # a new process: its tally and recorder start empty
     result = _finish(ctx, "restart", "synced", started, [],
@@ -138,7 +142,7 @@ def restart(ctx: ModeContext) -> list[ScenarioResult]:
 
 def resync(ctx: ModeContext) -> list[ScenarioResult]:
     assert ctx.proc is not None
-    before = ctx.proc.mark()["calls"]
+    before = ctx.mark()
     started = time.monotonic()
     ctx.proc.call("resync")
     return [_finish(ctx, "resync", "synced", started, before)]
@@ -152,13 +156,15 @@ def node_churn(ctx: ModeContext) -> list[ScenarioResult]:
     for step, act, members in (
             ("add", lambda: env.driver.create_nodes([spare]), ctx.nodes + 1),
             ("remove", lambda: env.driver.delete_nodes([spare.name]), ctx.nodes)):
-        before = ctx.proc.mark()["calls"]
+        before = ctx.mark()
         started = act()
         result = _finish(ctx, f"node-churn/{step}", "synced", started, before)
         pools = ctx.n  # one port per Service: one listener, one pool
         result.details["calls_per_pool"] = result.calls.mutating / pools
-        result.details["batch_calls_per_pool"] = result.calls.by_operation.get(
-            "batch_update_members", 0) / pools
+        batches = sum(n for op, n in result.calls.by_operation.items()
+                      if op.endswith(MEMBER_BATCH_OPS))
+        result.details["batch_calls_per_pool"] = batches / pools
+        result.details["other_writes"] = result.calls.mutating - batches
         out.extend(_checked(result, check_members(ctx, members)))
         if not result.converged:
             break
@@ -168,7 +174,7 @@ def node_churn(ctx: ModeContext) -> list[ScenarioResult]:
 def update_storm(ctx: ModeContext) -> list[ScenarioResult]:
     assert ctx.proc is not None
     env = ctx.env
-    before = ctx.proc.mark()["calls"]
+    before = ctx.mark()
     started = env.driver.set_source_ranges(ctx.names, STORM_RANGES)
     result = _finish(ctx, "update-storm", "synced", started, before)
     problems: list[str] = []
@@ -184,7 +190,7 @@ def update_storm(ctx: ModeContext) -> list[ScenarioResult]:
 def delete_all(ctx: ModeContext) -> list[ScenarioResult]:
     assert ctx.proc is not None
     env = ctx.env
-    before = ctx.proc.mark()["calls"]
+    before = ctx.mark()
     started = env.driver.delete_services(ctx.names)
     ok = wait_for(lambda: env.tracker.count_deleted(ctx.keys) >= ctx.n,
                   timeout=env.options.timeout)
