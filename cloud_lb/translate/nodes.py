@@ -63,9 +63,12 @@ def _valid_ip(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if address.is_unspecified or address.is_multicast:  # no node receives traffic there
+        return None
+    return str(address)
 
 
 def node_address(node: Mapping[str, Any], settings: TranslateSettings) -> str | None:
@@ -130,7 +133,18 @@ def eligible_backends(nodes: Iterable[Mapping[str, Any]], settings: TranslateSet
             continue
         # a list from a cache never repeats a name; if it did, keep the first
         chosen.setdefault(name, _backend(node, settings))
-    return tuple(chosen[name] for name in sorted(chosen))
+    # Two nodes reporting one address (a misconfigured kubelet, a recycled IP) would make
+    # duplicate members, which clouds reject (Octavia: 409) for every load balancer at
+    # once: keep the first node by name per address.
+    by_address: dict[str, Backend] = {}
+    for name in sorted(chosen):
+        backend = chosen[name]
+        if backend.address in by_address:
+            log.warning("event=node_skipped node=%s reason='address %s also on node %s'",
+                        name, backend.address, by_address[backend.address].node_name)
+            continue
+        by_address[backend.address] = backend
+    return tuple(sorted(by_address.values(), key=lambda b: b.node_name))
 
 
 def node_fingerprint(nodes: Iterable[Mapping[str, Any]], settings: TranslateSettings) -> str:
