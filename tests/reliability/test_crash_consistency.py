@@ -23,6 +23,7 @@ from tests.reliability.processes import Controllers, wait_until
 from tests.reliability.worlds import PROVIDERS
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("phase", crash.PHASES)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_every_crash_point_recovers_without_leaks(provider: str, phase: str,

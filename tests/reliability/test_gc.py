@@ -30,6 +30,7 @@ def _orphan(world: World, controllers: Controllers, config: str, name: str) -> N
     scenario.wait_gone(world, name)
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_gc_lists_then_deletes_only_orphans_and_the_controller_collects_them(
         provider: str, worlds: WorldFactory, controllers: Controllers) -> None:

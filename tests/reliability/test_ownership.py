@@ -18,6 +18,7 @@ from tests.reliability.processes import Controllers, wait_until
 from tests.reliability.worlds import PROVIDERS, NS
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_lookalikes_survive_everything(provider: str, worlds: WorldFactory,
                                        controllers: Controllers,

@@ -58,6 +58,7 @@ def _inject_faults(world: World) -> None:
         world.fake.faults.server_error("*.insert", times=2)
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("case", CASES)
 def test_no_secret_in_any_output(case: str, worlds: WorldFactory, controllers: Controllers,
                                  tmp_path: Path) -> None:
