@@ -9,6 +9,8 @@ server's kubeconfig and the controller, starts it, says "ready", then answers co
             last mark, queue state, RSS now/peak, CPU seconds
     mark    start a new count of reconciled keys (the observer's tally)
     resync  the controller's periodic drift check, now
+    times   when each key first reached a result (monotonic), since the mark
+    timeline  RSS samples every 0.5 s since the start
     memory  deep sizes of the informer caches and the reconciler's records
     stop    graceful stop; answers the final stats, then the process exits
 
@@ -125,7 +127,7 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
             "waiting": controller.queue.waiting(),
             "rss": measure.rss_bytes(), "peak_rss": measure.peak_rss_bytes(),
             "cpu": measure.cpu_seconds(), "stages": dict(stages),
-            "threads": threading.active_count(), "timeline": timeline.samples(),
+            "threads": threading.active_count(),
         }
 
     while True:
@@ -139,6 +141,8 @@ def child_main(conn: Any, spec: ChildSpec) -> None:
             elif command == "mark":
                 tally.mark()
                 conn.send(("ok", stats()))
+            elif command == "timeline":
+                conn.send(("ok", timeline.samples()))
             elif command == "times":
                 conn.send(("ok", tally.times(args[0])))
             elif command == "resync":

@@ -72,6 +72,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", action="append", default=[], metavar="NAME",
                    help="apply an opt-in controller change in the controller process "
                         "(see benchmarks/experiments.py)")
+    p.add_argument("--from-json", type=Path, metavar="FILE",
+                   help="run nothing: print the table of a saved run (and --chart it)")
     p.add_argument("--log-level", default="warning", help="the controller's log level")
     p.add_argument("--logs", type=Path, help="keep the controller logs in this directory")
     return p
@@ -112,7 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     options = options_from(args)
     started = time.monotonic()
-    results = Bench(options, say=lambda text: print(text, flush=True)).run()
+    if args.from_json:
+        results, saved = report.load_json(args.from_json)
+        options = dataclasses.replace(options, provider=saved.get("provider", "sim"),
+                                      cloud=CloudSettings(**saved.get("cloud", {})))
+        args.json = None
+    else:
+        results = Bench(options, say=lambda text: print(text, flush=True)).run()
     print()
     print(report.table(results))
     compared = report.comparison_table(report.comparison(results))
@@ -136,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _jsonable(options: BenchOptions) -> dict[str, object]:
     out = dataclasses.asdict(options)
-    out["workdir"] = str(options.workdir) if options.workdir else None
+    out.pop("workdir")  # a local path: not part of the record
     return out
 
 

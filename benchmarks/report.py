@@ -14,7 +14,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from benchmarks.results import ScenarioResult
+from benchmarks.results import CallSummary, ScenarioResult
 from benchmarks.simcloud import CloudSettings
 
 
@@ -31,7 +31,8 @@ def table(results: list[ScenarioResult]) -> str:
             r.scenario, r.mode, str(r.n), _num(r.wall_seconds) if r.converged else
             f"— ({r.done}/{r.n})", str(r.calls.mutating), _num(r.per_lb(r.calls.mutating), "{:.2f}"),
             str(r.calls.reads), _num(r.per_lb(r.calls.reads), "{:.1f}"), str(r.calls.throttled),
-            f"{_num(r.bound_seconds)} {r.bound_kind}", _num(r.ratio, "{:.2f}"),
+            f"{_num(r.bound_seconds)} {r.bound_kind}",
+            _num(r.ratio, "{:.2f}") if r.bound_kind in ("rate", "provisioning") else "n/a",
             _num(r.peak_rss_mb, "{:.0f}"), _num(r.cpu_seconds)))
     return _render(rows)
 
@@ -96,6 +97,17 @@ def _render(rows: list[tuple[str, ...]]) -> str:
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def load_json(path: Path) -> tuple[list[ScenarioResult], dict[str, Any]]:
+    """The results and options of a run written by `write_json`."""
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    results = []
+    for record in payload["scenarios"]:
+        fields = {k: record[k] for k in ScenarioResult.__dataclass_fields__ if k in record}
+        fields["calls"] = CallSummary(**record["calls"])
+        results.append(ScenarioResult(**fields))
+    return results, payload.get("options", {})
 
 
 def machine() -> dict[str, Any]:

@@ -58,6 +58,7 @@ def run_scale(env: Any) -> ScenarioResult:
         ok = ok and ctx.wait_idle(120)
         times = env.tracker.times(ctx.keys, started)
         steady = ctx.stats()  # before the heap walk below, which costs CPU itself
+        timeline = proc.call("timeline")
         memory = proc.call("memory", timeout=600)
         result = ctx.result(
             "scale", started=started, finished=started + times[-1] if ok and times else None,
@@ -68,7 +69,7 @@ def run_scale(env: Any) -> ScenarioResult:
                 "stages_rss_mb": {k: v / MB for k, v in steady["stages"].items()},
                 "steady_rss_mb": steady["rss"] / MB,
                 "rss_timeline_mb": [[round(t - started, 1), round(b / MB, 1)]
-                                    for t, b in steady["timeline"]][::4],
+                                    for t, b in timeline][::4],
                 "heap_parts_mb": {k: v / MB for k, v in memory["parts"].items()},
                 "cached": memory["counts"]})
     finally:
