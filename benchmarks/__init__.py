@@ -10,11 +10,22 @@ One process tree on this machine:
                         provider (or a real provider against its fake); a fresh process
                         per start, so its peak RSS and CPU seconds are its own
 
-Module map: `simcloud` (the cloud and its manager), `simrender` (spec → cloud objects
-and the diff), `simprovider` (cloud-lb's model: fully-populated create, batch member
-update, never blocks a worker), `simupstream` (the anchor's model: step by step,
-waiting for ACTIVE after each write, one call per member), `child` / `procs` (the
-controller process and its handle), `cluster` (populating the fake API server),
-`tracker`, `clouds` (sim or a real provider's fake), `scenarios`, `bounds`, `results`,
-`report` (table, JSON, chart), `cli`.
+Module map:
+
+- the cloud: `simcloud` (`SimCloud`, and `SIM_PLUGIN`), `simmodel` (states, errors,
+  settings), `simchildren` (listener, pool, member and monitor writes), `simserver`
+  (the cloud's process);
+- the `sim` provider: `simconfig`, `simcalls` (the recorded, paced client), `simrender`
+  (spec → cloud objects, and the diff), `simprovider` (cloud-lb's model: fully-populated
+  create, batch member update, never blocks a worker), `simupstream` (the anchor's
+  model: step by step, waiting for ACTIVE after each write, one call per member);
+- the run: `child` / `procs` (the controller process and its handle), `cluster`
+  (populating the fake API server), `tracker`, `clouds` (sim or a real provider's fake),
+  `runner`, `scenarios`, `scale`, `experiments` (opt-in controller changes, measured
+  before proposing them);
+- the figures: `measure` (RSS, CPU, heap sizes), `bounds`, `results`, `targets`,
+  `report` (table, JSON, chart), `cli`.
+
+`openstack_calls` is the OpenStack provider's own call-count comparison
+(`python -m benchmarks.openstack_calls`).
 """

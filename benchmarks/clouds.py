@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cluster import NodeInfo
-from benchmarks.simcloud import CloudSettings, serve_cloud
+from benchmarks.simcloud import CloudSettings
+from benchmarks.simserver import serve_cloud
 
 PROVIDERS = ("sim", "local", "openstack", "aws", "gcp")
 

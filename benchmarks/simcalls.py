@@ -25,14 +25,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from benchmarks.simcloud import (
-    ConflictError,
-    NotFoundError,
-    SimCloudError,
-    ThrottledError,
-    connect_cloud,
-)
+from benchmarks.simcloud import ConflictError, NotFoundError, SimCloudError, ThrottledError
 from benchmarks.simconfig import SimProviderConfig
+from benchmarks.simserver import connect_cloud
 from cloud_lb.provider import CallRecorder, CloudError, PendingError
 
 

@@ -16,9 +16,10 @@ and behaves like the part of Octavia that decides how fast a controller can go:
   by step (load balancer, listener, pool, member, monitor), and members can be set per
   pool in one batch call or one call each.
 
-It runs in a process of its own behind a `multiprocessing` manager (`serve_cloud`), so
-it survives controller restarts and its memory is not counted as the controller's.
-Exceptions cross the process boundary pickled; they keep their message in `args`.
+It runs in a process of its own (`simserver.serve_cloud`), so it survives controller
+restarts and its memory is not counted as the controller's. Its vocabulary (states,
+errors, settings) is in `simmodel`, the writes to listeners, pools, members and
+monitors in `simchildren`; this module re-exports what callers use.
 
 `SIM_PLUGIN` is a `ProviderPlugin` used directly by the harness (deliberately not an
 entry point: it is a benchmark instrument, not something to deploy).
@@ -27,103 +28,42 @@ entry point: it is a benchmark instrument, not something to deploy).
 from __future__ import annotations
 
 import itertools
-import logging
-import multiprocessing
-import secrets
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from multiprocessing.managers import BaseManager
 from typing import Any
 
+from benchmarks.simchildren import ChildWrites
+from benchmarks.simmodel import (
+    ACTIVE,
+    PENDING_CREATE,
+    PENDING_DELETE,
+    PENDING_UPDATE,
+    Bucket,
+    CloudSettings,
+    ConflictError,
+    LBRecord,
+    NotFoundError,
+    SimCloudError,
+    ThrottledError,
+)
 from cloud_lb.provider import LoadBalancerProvider, ProviderContext, ProviderPlugin
 
-log = logging.getLogger(__name__)
-
-ACTIVE = "ACTIVE"
-PENDING_CREATE = "PENDING_CREATE"
-PENDING_UPDATE = "PENDING_UPDATE"
-PENDING_DELETE = "PENDING_DELETE"
+__all__ = ["ACTIVE", "PENDING_CREATE", "PENDING_DELETE", "PENDING_UPDATE", "SIM_PLUGIN",
+           "CloudSettings", "ConflictError", "NotFoundError", "SimCloud", "SimCloudError",
+           "ThrottledError"]
 
 
-# -- errors (pickled across the manager connection: message only in args) -------------------
-class SimCloudError(Exception):
-    status = 500
-
-
-class ThrottledError(SimCloudError):
-    status = 429
-
-
-class ConflictError(SimCloudError):
-    status = 409
-
-
-class NotFoundError(SimCloudError):
-    status = 404
-
-
-@dataclass(frozen=True)
-class CloudSettings:
-    """The cloud's behaviour. Times in seconds, rate in mutating calls per second."""
-
-    read_latency: float = 0.030
-    write_latency: float = 0.080
-    provision_seconds: float = 2.0
-    update_seconds: float = 1.0
-    delete_seconds: float = 2.0
-    rate: float = 20.0
-    burst: int = 40
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        if min(self.read_latency, self.write_latency, self.provision_seconds,
-               self.update_seconds, self.delete_seconds) < 0:
-            raise ValueError("latencies and provisioning times must be >= 0")
-
-
-class _Bucket:
-    """Non-blocking token bucket: the cloud's front door either admits or throttles."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self.tokens, self.last = float(burst), time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-            self.last = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return True
-            return False
-
-
-@dataclass
-class _LB:
-    id: str
-    name: str
-    tags: tuple[str, ...]
-    vip: str
-    busy_until: float
-    busy_kind: str  # what the current/last pending state is: create, update, delete
-    listeners: list[str] = field(default_factory=list)
-
-
-class SimCloud:
+class SimCloud(ChildWrites):
     """The cloud's state and API. Thread safe; every public method is one API call."""
 
     def __init__(self, settings: CloudSettings | None = None) -> None:
         self.settings = settings or CloudSettings()
         self._lock = threading.Lock()
-        self._bucket = _Bucket(self.settings.rate, self.settings.burst)
+        self._bucket = Bucket(self.settings.rate, self.settings.burst)
         self._ids = itertools.count(1)
         self._vips = itertools.count(1)
-        self._lbs: dict[str, _LB] = {}
+        self._lbs: dict[str, LBRecord] = {}
         self._listeners: dict[str, dict[str, Any]] = {}
         self._pools: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, dict[str, Any]]] = {}  # pool id -> member id -> m
@@ -154,7 +94,7 @@ class SimCloud:
     def _count_write(self, op: str, result: str = "ok") -> None:
         self._calls[(op, True, result)] += 1  # under self._lock
 
-    def _status(self, lb: _LB, now: float) -> str:
+    def _status(self, lb: LBRecord, now: float) -> str:
         if now < lb.busy_until:
             return {"create": PENDING_CREATE, "update": PENDING_UPDATE,
                     "delete": PENDING_DELETE}[lb.busy_kind]
@@ -166,7 +106,7 @@ class SimCloud:
                    if lb.busy_kind == "delete" and now >= lb.busy_until]:
             self._drop(lb)
 
-    def _drop(self, lb: _LB) -> None:
+    def _drop(self, lb: LBRecord) -> None:
         for listener_id in lb.listeners:
             listener = self._listeners.pop(listener_id)
             self._drop_pool(listener["default_pool_id"])
@@ -180,11 +120,11 @@ class SimCloud:
         if pool["healthmonitor_id"]:
             self._monitors.pop(pool["healthmonitor_id"], None)
 
-    def _lb_view(self, lb: _LB, now: float) -> dict[str, Any]:
+    def _lb_view(self, lb: LBRecord, now: float) -> dict[str, Any]:
         return {"id": lb.id, "name": lb.name, "tags": list(lb.tags), "vip_address": lb.vip,
                 "provisioning_status": self._status(lb, now)}
 
-    def _writable_lb(self, lb_id: str, op: str, now: float) -> _LB:
+    def _writable_lb(self, lb_id: str, op: str, now: float) -> LBRecord:
         """The load balancer a child write goes to; 404 or 409 as Octavia answers."""
         lb = self._lbs.get(lb_id)
         if lb is None:
@@ -196,11 +136,11 @@ class SimCloud:
             raise ConflictError(f"{op}: load balancer {lb_id} is immutable while {status}")
         return lb
 
-    def _touch(self, lb: _LB, now: float) -> None:
+    def _touch(self, lb: LBRecord, now: float) -> None:
         lb.busy_until, lb.busy_kind = now + self.settings.update_seconds, "update"
 
     def _child_lb(self, op: str, table: dict[str, dict[str, Any]], child_id: str,
-                  now: float) -> tuple[dict[str, Any], _LB]:
+                  now: float) -> tuple[dict[str, Any], LBRecord]:
         child = table.get(child_id)
         if child is None:
             self._count_write(op, "not_found")
@@ -261,7 +201,7 @@ class SimCloud:
                 # refusing makes a double create visible in the counts instead of hidden
                 self._count_write(op, "conflict")
                 raise ConflictError(f"{op}: a load balancer named {body['name']} exists")
-            lb = _LB(id=self._new_id("lb"), name=body["name"], tags=tuple(body.get("tags", ())),
+            lb = LBRecord(id=self._new_id("lb"), name=body["name"], tags=tuple(body.get("tags", ())),
                      vip=self._new_vip(), busy_until=now + self.settings.provision_seconds,
                      busy_kind="create")
             self._lbs[lb.id] = lb
@@ -280,151 +220,6 @@ class SimCloud:
                 self._count_write(op, "conflict")
                 raise ConflictError(f"{op}: load balancer {lb_id} still has listeners")
             lb.busy_until, lb.busy_kind = now + self.settings.delete_seconds, "delete"
-            self._count_write(op)
-
-    # -- writes: children ------------------------------------------------------------------------
-    def _add_listener(self, lb: _LB, body: dict[str, Any]) -> dict[str, Any]:
-        for other in lb.listeners:
-            if self._listeners[other]["protocol_port"] == body["protocol_port"] and \
-                    self._listeners[other]["protocol"] == body["protocol"]:
-                raise ConflictError(f"duplicate listener {body['protocol']}/{body['protocol_port']}")
-        listener = {"id": self._new_id("listener"), "lb_id": lb.id, "name": body["name"],
-                    "protocol": body["protocol"], "protocol_port": body["protocol_port"],
-                    "allowed_cidrs": list(body.get("allowed_cidrs", ())),
-                    "default_pool_id": None}
-        self._listeners[listener["id"]] = listener
-        lb.listeners.append(listener["id"])
-        if body.get("default_pool") is not None:
-            self._add_pool(lb, listener, body["default_pool"])
-        return listener
-
-    def _add_pool(self, lb: _LB, listener: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        pool = {"id": self._new_id("pool"), "lb_id": lb.id, "listener_id": listener["id"],
-                "name": body["name"], "protocol": body["protocol"], "healthmonitor_id": None}
-        self._pools[pool["id"]] = pool
-        self._members[pool["id"]] = {}
-        listener["default_pool_id"] = pool["id"]
-        for member in body.get("members", ()):
-            self._add_member(pool["id"], member)
-        if body.get("healthmonitor") is not None:
-            self._add_monitor(lb, pool, body["healthmonitor"])
-        return pool
-
-    def _add_member(self, pool_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        member = {"id": self._new_id("member"), "name": body["name"], "address": body["address"],
-                  "protocol_port": body["protocol_port"]}
-        self._members[pool_id][member["id"]] = member
-        return member
-
-    def _add_monitor(self, lb: _LB, pool: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        monitor = {"id": self._new_id("monitor"), "lb_id": lb.id, "pool_id": pool["id"],
-                   **{k: body[k] for k in ("type", "port", "url_path", "delay", "timeout",
-                                           "max_retries")}}
-        self._monitors[monitor["id"]] = monitor
-        pool["healthmonitor_id"] = monitor["id"]
-        return monitor
-
-    def create_listener(self, lb_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        op = "create_listener"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            lb = self._writable_lb(lb_id, op, now)
-            listener = self._add_listener(lb, body)
-            self._touch(lb, now)
-            self._count_write(op)
-            return dict(listener)
-
-    def update_listener(self, listener_id: str, *, allowed_cidrs: list[str]) -> None:
-        op = "update_listener"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            listener, lb = self._child_lb(op, self._listeners, listener_id, now)
-            listener["allowed_cidrs"] = list(allowed_cidrs)
-            self._touch(lb, now)
-            self._count_write(op)
-
-    def delete_listener(self, listener_id: str) -> None:
-        """Deletes the listener with its pool, members and monitor (one call)."""
-        op = "delete_listener"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            listener, lb = self._child_lb(op, self._listeners, listener_id, now)
-            self._drop_pool(listener["default_pool_id"])
-            lb.listeners.remove(listener_id)
-            del self._listeners[listener_id]
-            self._touch(lb, now)
-            self._count_write(op)
-
-    def create_pool(self, listener_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        op = "create_pool"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            listener, lb = self._child_lb(op, self._listeners, listener_id, now)
-            pool = self._add_pool(lb, listener, body)
-            self._touch(lb, now)
-            self._count_write(op)
-            return dict(pool)
-
-    def create_member(self, pool_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        op = "create_member"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            _, lb = self._child_lb(op, self._pools, pool_id, now)
-            member = self._add_member(pool_id, body)
-            self._touch(lb, now)
-            self._count_write(op)
-            return dict(member)
-
-    def delete_member(self, pool_id: str, member_id: str) -> None:
-        op = "delete_member"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            _, lb = self._child_lb(op, self._pools, pool_id, now)
-            if self._members[pool_id].pop(member_id, None) is None:
-                self._count_write(op, "not_found")
-                raise NotFoundError(f"{op}: member {member_id} not found")
-            self._touch(lb, now)
-            self._count_write(op)
-
-    def batch_update_members(self, pool_id: str, members: list[dict[str, Any]]) -> None:
-        """Replace the pool's members with `members` in one call (Octavia's PUT members)."""
-        op = "batch_update_members"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            _, lb = self._child_lb(op, self._pools, pool_id, now)
-            self._members[pool_id] = {}
-            for member in members:
-                self._add_member(pool_id, member)
-            self._touch(lb, now)
-            self._count_write(op)
-
-    def create_monitor(self, pool_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        op = "create_monitor"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            pool, lb = self._child_lb(op, self._pools, pool_id, now)
-            monitor = self._add_monitor(lb, pool, body)
-            self._touch(lb, now)
-            self._count_write(op)
-            return dict(monitor)
-
-    def update_monitor(self, monitor_id: str, body: dict[str, Any]) -> None:
-        op = "update_monitor"
-        self._admit_write(op)
-        now = time.monotonic()
-        with self._lock:
-            monitor, lb = self._child_lb(op, self._monitors, monitor_id, now)
-            monitor.update({k: body[k] for k in ("type", "port", "url_path", "delay",
-                                                 "timeout", "max_retries") if k in body})
-            self._touch(lb, now)
             self._count_write(op)
 
     # -- for the harness (not cloud API calls: free, uncounted) ---------------------------------
@@ -454,62 +249,6 @@ class SimCloud:
             self._sweep(time.monotonic())
             return {lb.name: [self._listeners[i]["allowed_cidrs"] for i in lb.listeners]
                     for lb in self._lbs.values()}
-
-
-# -- the cloud in its own process ------------------------------------------------------------
-_THE_CLOUD: SimCloud | None = None
-
-
-def _init_cloud(settings: CloudSettings) -> None:
-    global _THE_CLOUD
-    _THE_CLOUD = SimCloud(settings)
-
-
-def _the_cloud() -> SimCloud:
-    assert _THE_CLOUD is not None, "the cloud process was started without _init_cloud"
-    return _THE_CLOUD
-
-
-class CloudManager(BaseManager):
-    """Serves the one `SimCloud` of a benchmark run; every client shares it."""
-
-
-CloudManager.register("cloud", callable=_the_cloud)
-
-
-@dataclass
-class CloudServer:
-    """The running cloud process: its address and key (clients need both)."""
-
-    manager: CloudManager
-    address: tuple[str, int]
-    authkey: bytes = field(repr=False)
-
-    def client(self) -> Any:
-        """A proxy to the cloud for this process (one connection per thread)."""
-        return connect_cloud(self.address, self.authkey)
-
-    def stop(self) -> None:
-        self.manager.shutdown()
-
-
-def serve_cloud(settings: CloudSettings) -> CloudServer:
-    """Start the cloud in a child process (spawned, so it shares no threads or locks
-    with the caller) on a loopback port chosen by the kernel."""
-    authkey = secrets.token_bytes(16)
-    manager = CloudManager(address=("127.0.0.1", 0), authkey=authkey,
-                           ctx=multiprocessing.get_context("spawn"))
-    manager.start(initializer=_init_cloud, initargs=(settings,))
-    address = manager.address
-    log.info("sim cloud started address=%s:%s rate=%g burst=%d", *address, settings.rate,
-             settings.burst)
-    return CloudServer(manager=manager, address=address, authkey=authkey)
-
-
-def connect_cloud(address: tuple[str, int], authkey: bytes) -> Any:
-    manager = CloudManager(address=tuple(address), authkey=authkey)
-    manager.connect()
-    return manager.cloud()
 
 
 # -- the provider plugin ---------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.simcloud import SIM_PLUGIN, CloudServer, CloudSettings, serve_cloud
+from benchmarks.simcloud import SIM_PLUGIN, CloudSettings
+from benchmarks.simserver import CloudServer, serve_cloud
 from cloud_lb.model import (
     Backend,
     HealthCheck,

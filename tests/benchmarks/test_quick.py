@@ -21,6 +21,7 @@ import pytest
 from benchmarks import report, targets
 from benchmarks.results import ScenarioResult
 from benchmarks.runner import Bench, BenchOptions
+from benchmarks.simcloud import CloudSettings
 
 N = 50
 
@@ -80,5 +81,5 @@ def test_count_targets_are_met_and_outputs_are_written(results, tmp_path: Path) 
     report.write_json(tmp_path / "out.json", ran, options={"n": N})
     written = json.loads((tmp_path / "out.json").read_text())
     assert [s["scenario"] for s in written["scenarios"]] == [r.scenario for r in ran]
-    assert report.chart(tmp_path / "chart.png", ran, Bench(BenchOptions()).options.cloud)
+    assert report.chart(tmp_path / "chart.png", ran, CloudSettings())
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

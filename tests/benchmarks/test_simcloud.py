@@ -9,14 +9,8 @@ import time
 
 import pytest
 
-from benchmarks.simcloud import (
-    ACTIVE,
-    PENDING_CREATE,
-    CloudSettings,
-    ConflictError,
-    ThrottledError,
-    serve_cloud,
-)
+from benchmarks.simcloud import ACTIVE, PENDING_CREATE, CloudSettings, ConflictError, ThrottledError
+from benchmarks.simserver import serve_cloud
 
 
 def _populated(name: str, members: int = 3) -> dict:
