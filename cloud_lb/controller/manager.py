@@ -32,10 +32,28 @@ from cloud_lb.kube.workqueue import WorkQueue
 from cloud_lb.model import ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.ingress_class import IngressSettings
-from cloud_lb.translate.predicates import should_enqueue
+from cloud_lb.translate.predicates import FINALIZER, should_enqueue
 from cloud_lb.translate.settings import TranslateSettings
 
 log = logging.getLogger(__name__)
+
+# metadata the API server or this controller changes without the user asking anything new
+_BOOKKEEPING = ("resourceVersion", "managedFields", "generation")
+
+
+def only_our_writes(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when `old` → `new` changed nothing but status, bookkeeping metadata and the
+    addition of our finalizer: what the reconciler writes itself (as the service
+    controller ignores status-only updates)."""
+    def essence(obj: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _BOOKKEEPING}
+        meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
+        return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+
+    if FINALIZER in ((old.get("metadata") or {}).get("finalizers") or []) and \
+            FINALIZER not in ((new.get("metadata") or {}).get("finalizers") or []):
+        return False  # someone removed our finalizer: put it back
+    return essence(old) == essence(new)
 
 
 @dataclass(frozen=True)
@@ -168,6 +186,11 @@ class Controller:
         key = object_key(obj)
         if new is None:
             self.queue.add(key)  # gone: the reconciler forgets (and cleans up) what it knew
+        elif old is not None and only_our_writes(old, new):
+            # our own finalizer or status write (or a relist re-delivering the same
+            # object): nothing to do, and a failing key must wait for its backoff rather
+            # than be woken by the write its own reconcile just made
+            return
         elif should_enqueue(new, self.settings) or (
                 old is not None and should_enqueue(old, self.settings)):
             self.queue.add(key)

@@ -5,7 +5,9 @@
 - `add_after` delays a key (a heap served by `get`, no timer thread per key).
 - `add_rate_limited` delays a failed key by per-key exponential backoff (base doubling
   to max, with +-10 % jitter so a burst of failures does not retry in lockstep), or by
-  the global token bucket when that is slower; `forget` resets the key's backoff.
+  the global token bucket when that is slower; `forget` resets the key's backoff. The
+  new delay replaces any delayed add of the key still waiting: an older, shorter one
+  would otherwise retry it before its backoff (and, under throttling, twice as often).
 - `shut_down` stops handing out keys; `get` then returns None.
 
 Written by hand because no maintained Python library has these semantics (dedupe while
@@ -57,6 +59,7 @@ class WorkQueue:
         self._dirty: set[str] = set()
         self._processing: dict[str, float] = {}
         self._waiting: list[tuple[float, int, str]] = []
+        self._superseded: dict[str, int] = {}  # key -> seq of its only live heap entry
         self._seq = 0
         self._failures: dict[str, int] = {}
         self._shutting_down = False
@@ -75,14 +78,18 @@ class WorkQueue:
                 self._queue.append(key)
                 self._cond.notify()
 
-    def add_after(self, key: str, delay: float) -> None:
-        if delay <= 0:
+    def add_after(self, key: str, delay: float, *, replace: bool = False) -> None:
+        """Add `key` after `delay`. `replace`: this delay supersedes the key's waiting
+        entries (they are dropped when they come due)."""
+        if delay <= 0 and not replace:
             self.add(key)
             return
         with self._cond:
             if self._shutting_down:
                 return
             self._seq += 1
+            if replace:
+                self._superseded[key] = self._seq
             heapq.heappush(self._waiting, (time.monotonic() + delay, self._seq, key))
             self._cond.notify()
 
@@ -99,7 +106,7 @@ class WorkQueue:
             self.retries += 1
         delay *= 1.0 + random.uniform(-self.jitter, self.jitter)
         delay = max(delay, self.bucket.reserve())
-        self.add_after(key, delay)
+        self.add_after(key, delay, replace=True)
         return delay
 
     def forget(self, key: str) -> None:
@@ -144,7 +151,12 @@ class WorkQueue:
     def _promote_due(self) -> None:
         now = time.monotonic()
         while self._waiting and self._waiting[0][0] <= now:
-            _, _, key = heapq.heappop(self._waiting)
+            _, seq, key = heapq.heappop(self._waiting)
+            live = self._superseded.get(key)
+            if live is not None:
+                if seq < live:
+                    continue  # an older delay, replaced by a backoff still running
+                del self._superseded[key]
             if key not in self._dirty:
                 self.adds += 1
                 self._dirty.add(key)

@@ -87,11 +87,11 @@ def _instrument(controller: Controller, timeline: Timeline) -> None:
             timeline.retries.append(Retry(key, at, delay, "backoff"))
         return delay
 
-    def after(key: str, delay: float) -> None:
-        if threading.current_thread().name.startswith("worker"):
+    def after(key: str, delay: float, **kwargs: Any) -> None:
+        if threading.current_thread().name.startswith("worker") and not kwargs.get("replace"):
             with timeline.lock:
                 timeline.retries.append(Retry(key, time.monotonic(), delay, "after"))
-        add_after(key, delay)
+        add_after(key, delay, **kwargs)
 
     queue.add_rate_limited = rate_limited  # type: ignore[method-assign]
     queue.add_after = after  # type: ignore[method-assign]

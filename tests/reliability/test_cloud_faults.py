@@ -14,7 +14,7 @@ from tests.reliability import cloudfaults, scenario
 from tests.reliability.conftest import FULL, WorldFactory
 from tests.reliability.inprocess import running_controller
 from tests.reliability.processes import wait_until
-from tests.reliability.worlds import NS
+from tests.reliability.worlds import NS, ingress_of
 
 COUNT = 100 if FULL else 20
 SETTLE = 600 if FULL else 180
@@ -65,22 +65,27 @@ def test_everything_converges_under_30_percent_cloud_faults(
 @pytest.mark.timeout(300)
 def test_throttling_slows_the_global_rate_instead_of_failing(
         worlds: WorldFactory, record_property: pytest.RecordProperty) -> None:
-    """Every cloud call has a 20 % chance of 429 and the provider tries only twice, so
+    """Every cloud call has a 30 % chance of 429 and the provider tries only once, so
     reconciles fail often: the queue's token bucket (qps 5, burst 5) must space the
     retries of all keys together, and every Service still converges."""
     qps, burst = 5.0, 5
     with worlds("openstack") as world:
-        world.section.update({"retryAttempts": 2})
-        dice = cloudfaults.inject(world, failure_rate=0.2, throttling_only=True, seed=11)
-        names = [f"thr-{i:02d}" for i in range(24)]
+        world.section.update({"retryAttempts": 1})
+        dice = cloudfaults.inject(world, failure_rate=0.3, throttling_only=True, seed=11)
+        names = [f"thr-{i:02d}" for i in range(12)]
         with running_controller(world, rateLimit={"backoffBase": "0.05s", "backoffMax": "0.2s",
                                                   "qps": qps, "burst": burst}) as (
                 controller, _, _, timeline):
             for name in names:
                 world.create_service(name)
-            wait_until(lambda: _all(world, names), 240, "every Service served despite 429s")
+            # judged from the Services' status first: the test's own cloud reads would
+            # meet the 429s too; then, with the faults gone, against the cloud
+            wait_until(lambda: all(ingress_of(world.service(n)) for n in names), 240,
+                       "every Service has an address despite 429s")
+            world.fake.faults.clear()
+            wait_until(lambda: _all(world, names), 60, "every Service served")
         retries = sorted(r.at + r.delay for r in timeline.retries if r.kind == "backoff")
-        assert len(retries) > burst, f"too few throttled retries to judge: {len(retries)}"
+        assert len(retries) > burst * 2, f"too few throttled retries to judge: {len(retries)}"
         # the bucket's promise: in any window of w seconds, at most burst + qps*w retries
         for i, start in enumerate(retries):
             for j in range(i, len(retries)):
