@@ -32,6 +32,7 @@ from cloud_lb.kube.workqueue import WorkQueue
 from cloud_lb.model import ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.ingress_class import IngressSettings
+from cloud_lb.translate.nodes import node_view
 from cloud_lb.translate.predicates import FINALIZER, should_enqueue
 from cloud_lb.translate.settings import TranslateSettings
 
@@ -83,7 +84,7 @@ class Controller:
                                backoff_max=self.runtime.backoff_max,
                                qps=self.runtime.qps, burst=self.runtime.burst)
         self.services = Informer(api, SERVICES)
-        self.nodes = Informer(api, NODES)
+        self.nodes = Informer(api, NODES, transform=node_view)
         self.events = EventRecorder(api)
         self.reconciler = ServiceReconciler(
             api=api, lookup=self.services.get, nodes=self.nodes.list, provider=provider,

@@ -122,6 +122,23 @@ def _backend(node: Mapping[str, Any], settings: TranslateSettings) -> Backend:
     )
 
 
+def node_view(node: dict[str, Any]) -> dict[str, Any]:
+    """Only what eligibility and backends read: an informer transform for the Node
+    cache. A Node object carries its images, volumes and capacity (tens of kilobytes);
+    this keeps ~1 KB (1,000 nodes: 32 -> 3 MB measured by the benchmark)."""
+    meta = _mapping(node.get("metadata"))
+    spec = _mapping(node.get("spec"))
+    status = _mapping(node.get("status"))
+    return {
+        "metadata": {k: meta[k] for k in ("name", "uid", "resourceVersion", "labels",
+                                          "deletionTimestamp") if k in meta},
+        "spec": {k: spec[k] for k in ("providerID", "taints", "unschedulable") if k in spec},
+        "status": {"conditions": [c for c in _list(status.get("conditions"))
+                                  if _mapping(c).get("type") == "Ready"],
+                   "addresses": _list(status.get("addresses"))},
+    }
+
+
 _MEMO_SIZE = 4
 _memo: dict[tuple[Any, ...], tuple[Backend, ...]] = {}
 _memo_lock = threading.Lock()

@@ -38,3 +38,22 @@ def test_nodes_without_identity_are_never_served_from_the_memo() -> None:
     plain["status"]["addresses"][0]["address"] = "10.0.0.2"
     assert eligible_backends([plain], SETTINGS)[0].address == "10.0.0.2"
     assert first[0].address == "10.0.0.1"
+
+
+def test_the_node_view_keeps_everything_eligibility_reads() -> None:
+    from cloud_lb.translate.nodes import node_fingerprint, node_view
+    full = _node("a", "10.0.0.1", "u9", "3")
+    full["metadata"]["labels"] = {"topology.kubernetes.io/zone": "z1", "role": "edge"}
+    full["metadata"]["managedFields"] = [{"manager": "kubelet"}]
+    full["spec"] = {"providerID": "aws:///z1/i-1", "taints": [
+        {"key": "ToBeDeletedByClusterAutoscaler", "effect": "NoSchedule"}], "podCIDR": "x"}
+    full["status"]["images"] = [{"names": ["busybox"], "sizeBytes": 1}] * 50
+    full["status"]["conditions"].append({"type": "MemoryPressure", "status": "False"})
+    view = node_view(full)
+    assert "images" not in view["status"] and "managedFields" not in view["metadata"]
+    assert eligible_backends([view], SETTINGS) == eligible_backends([full], SETTINGS)
+    full["spec"]["taints"] = []
+    view = node_view(full)
+    full["metadata"]["resourceVersion"] = view["metadata"]["resourceVersion"] = "4"
+    assert node_fingerprint([view], SETTINGS) == node_fingerprint([full], SETTINGS)
+    assert eligible_backends([view], SETTINGS)[0].provider_id == "aws:///z1/i-1"
