@@ -139,7 +139,9 @@ def test_an_ingress_on_gcp_from_creation_to_deletion(env: dict[str, Any]) -> Non
     ip = wait_until(published, 60, message="the Ingress's address")
     (address,) = cloud("globalAddress")
     assert address["address"] == ip
-    assert {r["portRange"] for r in cloud("globalForwardingRule")} == {"80-80", "443-443"}
+    # the Secret may reach the controller's cache after the Ingress: HTTPS follows then
+    wait_until(lambda: {r["portRange"] for r in cloud("globalForwardingRule")}
+               == {"80-80", "443-443"}, 60, message="the HTTP and HTTPS forwarding rules")
     (http,) = cloud("targetHttpProxy")
     assert http["urlMap"].endswith("-rm")  # HTTP answers with the redirect to HTTPS
     api, web = served("a.example.com", "/api/orders"), served("a.example.com", "/")
