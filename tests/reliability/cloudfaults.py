@@ -64,9 +64,60 @@ def inject(world: Any, *, failure_rate: float, seed: int = 7,
             error = rate_limited("*") if status == 429 else backend_error(status)
             world.fake.faults.add(RandomGCEFault("*", error, dice=die))
         world.fake.faults.add(RandomGCEFault("*", latency_seconds=0.2, dice=dice[-1]))
+    elif world.provider_name == "aws":
+        # moto has no fault injection: answer on the wire instead, from botocore's
+        # `before-send` hook of the provider's own clients (see `aws_hook`)
+        world.extra["aws-faults"] = (list(zip(statuses, dice, strict=False)), dice[-1])
     else:
         raise ValueError(f"no fault injection for {world.provider_name}")
     return dice
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+_AWS_ERRORS = {
+    ("ec2", 429): ("RequestLimitExceeded", 503), ("ec2", 500): ("InternalError", 500),
+    ("ec2", 503): ("Unavailable", 503), ("elbv2", 429): ("Throttling", 400),
+    ("elbv2", 500): ("InternalFailure", 500), ("elbv2", 503): ("ServiceUnavailable", 503),
+}
+
+
+def aws_hook(world: Any) -> Any:
+    """A `running_controller` hook: the provider's boto clients get the faults."""
+    import time as _time
+
+    from botocore.awsrequest import AWSResponse
+
+    faults, latency = world.extra["aws-faults"]
+
+    def install(provider: Any) -> None:
+        for service in ("ec2", "elbv2"):
+            client = getattr(provider.clients, service)
+
+            def before_send(request: Any, service: str = service, **_: Any) -> Any:
+                if latency.roll():
+                    _time.sleep(0.2)
+                for status, die in faults:
+                    if die.roll():
+                        code, http = _AWS_ERRORS[(service, status)]
+                        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>injected"
+                                f"</Message></Error></Errors><RequestID>x</RequestID></Response>"
+                                if service == "ec2" else
+                                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                                f"<Message>injected</Message></Error><RequestId>x</RequestId>"
+                                f"</ErrorResponse>")
+                        return AWSResponse(request.url, http, {}, _Raw(body.encode()))
+                return None
+
+            client.meta.events.register("before-send", before_send)
+
+    return install
 
 
 def injected(dice: list[_Dice]) -> int:

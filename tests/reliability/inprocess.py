@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,11 +105,15 @@ def _instrument(controller: Controller, timeline: Timeline) -> None:
 
 
 @contextmanager
-def running_controller(world: World, *, kubeconfig: str | None = None, **overrides: Any
+def running_controller(world: World, *, kubeconfig: str | None = None,
+                       hook: Callable[[LoadBalancerProvider], None] | None = None,
+                       **overrides: Any
                        ) -> Iterator[tuple[Controller, LoadBalancerProvider, CallRecorder, Timeline]]:
     config = parse_config(world.raw_config(**overrides))
     recorder = CallRecorder()
     provider = build_provider(config, recorder)
+    if hook is not None:
+        hook(provider)
     controller = build_controller(config, api=build_api(kubeconfig or world.kube.kubeconfig),
                                   provider=provider)
     timeline = Timeline()

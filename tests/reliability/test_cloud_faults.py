@@ -25,14 +25,16 @@ def _all(world, names, **kwargs) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.timeout(900 if FULL else 300)
-@pytest.mark.parametrize("provider", ["openstack", "gcp"])
+@pytest.mark.parametrize("provider", ["openstack", "aws", "gcp"])
 def test_everything_converges_under_30_percent_cloud_faults(
         provider: str, worlds: WorldFactory, record_property: pytest.RecordProperty) -> None:
     with worlds(provider) as world:
         dice = cloudfaults.inject(world, failure_rate=0.30)
         names = [f"svc-{i:03d}" for i in range(COUNT)]
-        with running_controller(world, rateLimit={"backoffBase": "0.1s", "backoffMax": "1s",
-                                                  "qps": 50, "burst": 50}) as (
+        hook = cloudfaults.aws_hook(world) if provider == "aws" else None
+        with running_controller(world, hook=hook,
+                                rateLimit={"backoffBase": "0.1s", "backoffMax": "1s",
+                                           "qps": 50, "burst": 50}) as (
                 controller, _, recorder, timeline):
             for name in names:
                 world.create_service(name)
