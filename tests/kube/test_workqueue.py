@@ -114,3 +114,14 @@ def test_many_threads_never_process_one_key_concurrently() -> None:
         t.join(5)
     assert not violations
     assert set(processed) == {f"k{i}" for i in range(20)}
+
+
+def test_a_key_whose_delay_ran_out_goes_ahead_of_fresh_work() -> None:
+    import time
+    q = WorkQueue()
+    q.add_after("retry", 0.05)
+    for i in range(3):
+        q.add(f"fresh-{i}")
+    time.sleep(0.1)
+    assert q.get(timeout=1) == "retry"
+    assert [q.get(timeout=1) for _ in range(3)] == ["fresh-0", "fresh-1", "fresh-2"]
