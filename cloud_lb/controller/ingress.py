@@ -26,19 +26,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloud_lb.controller.service import Outcome, Result, SyncRecord, backends_only_changed
+from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord, delete_ours, failed, invalid
+from cloud_lb.controller.service import backends_only_changed
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
 from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
-from cloud_lb.provider import (
-    CloudError,
-    InvalidSpecError,
-    LoadBalancerProvider,
-    OwnershipError,
-    PendingError,
-)
+from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.errors import TranslationError
 from cloud_lb.translate.ingress import INVALID_REASON, ingress_to_spec
 from cloud_lb.translate.ingress_class import (
@@ -191,34 +186,17 @@ class IngressReconciler:
             writers.load_balancer_status(ingress) == writers.ingress_status(status.to_kube()))
 
     def _invalid(self, record: SyncRecord, ingress: Obj, message: str) -> Outcome:
-        if record.invalid_message != message:
-            self.events.warning(ingress, INVALID_REASON, message)
-        record.invalid_message = message
-        record.last_error = message
-        return Outcome(Result.INVALID, message=message)
+        return invalid(self.events, ingress, record, message, reason=INVALID_REASON)
 
     def _failed(self, record: SyncRecord, ingress: Obj, exc: Exception, doing: str) -> Outcome:
-        if isinstance(exc, PendingError):
-            log.info("load balancer pending ingress=%s retry_after=%.1fs reason=%s",
-                     record.ref.key, exc.retry_after, exc)
-            return Outcome(Result.PENDING, retry_after=exc.retry_after, message=str(exc))
-        if isinstance(exc, InvalidSpecError):
-            return self._invalid(record, ingress, str(exc))
-        record.last_error = str(exc) or type(exc).__name__
-        if isinstance(exc, OwnershipError | CloudError):
-            message = f"Error {doing}: {exc}"
-        else:
-            log.exception("unexpected error ingress=%s while=%s", record.ref.key, doing)
-            message = f"Error {doing}: {type(exc).__name__}: {exc}"
-        self.events.warning(ingress, "SyncLoadBalancerFailed", message)
-        return Outcome(Result.ERROR, message=message)
+        return failed(self.events, ingress, record, exc, doing, invalid_reason=INVALID_REASON)
 
     # -- deletion -------------------------------------------------------------------------
     def _cleanup(self, key: str, ingress: Obj) -> Outcome:
         ref = self._ref(ingress)
         self.events.normal(ingress, "DeletingLoadBalancer", "Deleting load balancer")
         try:
-            self.provider.delete(ref)
+            delete_ours(self.provider, ref, events=self.events, obj=ingress)
         except Exception as exc:  # noqa: BLE001
             record = self._records.get(key) or IngressRecord(ref=ref)
             return self._failed(record, ingress, exc, "deleting load balancer")
@@ -245,7 +223,7 @@ class IngressReconciler:
         if record is None:
             return Outcome(Result.SKIPPED)
         try:
-            self.provider.delete(record.ref)
+            delete_ours(self.provider, record.ref)
         except Exception as exc:  # noqa: BLE001
             with self._lock:
                 self._records.setdefault(key, record)

@@ -26,7 +26,7 @@ from typing import Any
 
 from cloud_lb.controller.ingress import IngressReconciler
 from cloud_lb.controller.references import SECRET, SERVICE, ReferenceIndex
-from cloud_lb.controller.service import Outcome
+from cloud_lb.controller.outcomes import Outcome
 from cloud_lb.kube.client import INGRESS_CLASSES, INGRESSES, TLS_SECRETS, KubeAPI
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.kube.informer import Informer, object_key

@@ -24,7 +24,8 @@ from typing import Any
 from cloud_lb.controller.ingresses import IngressFeature, is_ingress_key
 from cloud_lb.controller.nodes import NodeSync
 from cloud_lb.controller.orphans import collect_orphans
-from cloud_lb.controller.service import Outcome, Result, ServiceReconciler
+from cloud_lb.controller.outcomes import Outcome, Result
+from cloud_lb.controller.service import ServiceReconciler
 from cloud_lb.kube.client import NODES, SERVICES, KubeAPI
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.kube.informer import Informer, object_key

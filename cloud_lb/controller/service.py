@@ -19,12 +19,10 @@ Outcomes are returned, not raised, so the worker decides about requeueing in one
 from __future__ import annotations
 
 import dataclasses
-import enum
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from cloud_lb.kube import writers
@@ -32,13 +30,8 @@ from cloud_lb.kube.client import KubeAPI
 from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
-from cloud_lb.provider import (
-    CloudError,
-    InvalidSpecError,
-    LoadBalancerProvider,
-    OwnershipError,
-    PendingError,
-)
+from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord, delete_ours, failed, invalid
+from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.errors import TranslationError
 from cloud_lb.translate.predicates import FINALIZER, needs_cleanup, wants_load_balancer
 from cloud_lb.translate.service import service_to_spec
@@ -47,34 +40,6 @@ from cloud_lb.translate.settings import TranslateSettings
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-
-
-class Result(enum.Enum):
-    SKIPPED = "skipped"  # not ours, or nothing to do
-    SYNCED = "synced"
-    DELETED = "deleted"
-    INVALID = "invalid"  # user error: no retry until the object changes
-    PENDING = "pending"  # the cloud is busy: retry after `retry_after`
-    ERROR = "error"  # retry with backoff
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: Result
-    retry_after: float | None = None
-    message: str = ""
-
-
-@dataclass
-class SyncRecord:
-    """What this process last applied for one Service."""
-
-    ref: LBRef
-    spec: LoadBalancerSpec | None = None
-    status: LoadBalancerStatus | None = None
-    last_sync: float | None = None
-    last_error: str | None = None
-    invalid_message: str | None = None
 
 
 def backends_only_changed(old: LoadBalancerSpec, new: LoadBalancerSpec) -> bool:
@@ -199,41 +164,18 @@ class ServiceReconciler:
         return self.endpoint_slices(key) if self.endpoint_slices else ()
 
     def _invalid(self, record: SyncRecord, service: Obj, message: str) -> Outcome:
-        if record.invalid_message != message:
-            self.events.warning(service, "InvalidLoadBalancerSpec", message)
-        record.invalid_message = message
-        record.last_error = message
-        return Outcome(Result.INVALID, message=message)
+        return invalid(self.events, service, record, message, reason="InvalidLoadBalancerSpec")
 
     def _failed(self, record: SyncRecord, service: Obj, exc: Exception, doing: str) -> Outcome:
-        if isinstance(exc, PendingError):
-            log.info("load balancer pending service=%s retry_after=%.1fs reason=%s",
-                     record.ref.key, exc.retry_after, exc)
-            return Outcome(Result.PENDING, retry_after=exc.retry_after, message=str(exc))
-        if isinstance(exc, InvalidSpecError):
-            return self._invalid(record, service, str(exc))
-        record.last_error = str(exc) or type(exc).__name__
-        if isinstance(exc, OwnershipError | CloudError):
-            message = f"Error {doing}: {exc}"
-        else:
-            log.exception("unexpected error service=%s while=%s", record.ref.key, doing)
-            message = f"Error {doing}: {type(exc).__name__}: {exc}"
-        self.events.warning(service, "SyncLoadBalancerFailed", message)
-        return Outcome(Result.ERROR, message=message)
+        return failed(self.events, service, record, exc, doing,
+                      invalid_reason="InvalidLoadBalancerSpec")
 
     # -- deletion -------------------------------------------------------------------------
     def _cleanup(self, key: str, service: Obj) -> Outcome:
         ref = self._ref(service)
         self.events.normal(service, "DeletingLoadBalancer", "Deleting load balancer")
         try:
-            self.provider.delete(ref)
-        except OwnershipError as exc:
-            # What carries our name is someone else's, so nothing of ours is there to
-            # delete: holding the finalizer would block the Service's deletion forever.
-            # Anything tagged as ours that a crash left behind is the orphan GC's job.
-            self.events.warning(service, "DeletingLoadBalancer",
-                                f"Left in place, not ours: {exc}")
-            log.warning("delete found a resource that is not ours service=%s error=%s", key, exc)
+            delete_ours(self.provider, ref, events=self.events, obj=service)
         except Exception as exc:  # noqa: BLE001
             record = self._records.get(key) or SyncRecord(ref=ref)
             return self._failed(record, service, exc, "deleting load balancer")
@@ -258,9 +200,7 @@ class ServiceReconciler:
         if record is None:
             return Outcome(Result.SKIPPED)
         try:
-            self.provider.delete(record.ref)
-        except OwnershipError as exc:  # not ours: nothing of ours to delete (see _cleanup)
-            log.warning("delete found a resource that is not ours service=%s error=%s", key, exc)
+            delete_ours(self.provider, record.ref)
         except Exception as exc:  # noqa: BLE001
             with self._lock:
                 self._records.setdefault(key, record)

@@ -31,7 +31,7 @@ from cloud_lb.provider import CallRecorder
 
 if TYPE_CHECKING:
     from cloud_lb.controller.manager import Controller
-    from cloud_lb.controller.service import Outcome
+    from cloud_lb.controller.outcomes import Outcome
 
 PREFIX = "cloudlb"
 

@@ -18,7 +18,7 @@ from typing import Any
 from cloud_lb.commands.wiring import build_api, build_controller, build_provider
 from cloud_lb.config import parse_config
 from cloud_lb.controller.manager import Controller
-from cloud_lb.controller.service import Outcome, Result
+from cloud_lb.controller.outcomes import Outcome, Result
 from cloud_lb.provider import CallRecorder, LoadBalancerProvider
 from tests.reliability.worlds import World
 

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from kubernetes.client.exceptions import ApiException
 
 from cloud_lb.config import ConfigError, parse_config
-from cloud_lb.controller.service import Result, ServiceReconciler
+from cloud_lb.controller.outcomes import Result
+from cloud_lb.controller.service import ServiceReconciler
 from cloud_lb.kube.client import KubeAPI
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.provider import CallRecorder
