@@ -12,9 +12,11 @@ def test_the_ingress_demo_routes_by_host_and_path_over_http_and_https() -> None:
                             capture_output=True, text=True, timeout=120)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    lines = {line.split("] ", 1)[1].strip() for line in out.splitlines() if "] " in line}
+    # in order: the same request is shown again after the redirect is turned on
+    lines = [line.split("] ", 1)[1].strip() for line in out.splitlines() if "] " in line]
 
     def answer(prefix: str) -> str:
+        """The first answer to this request."""
         return next(line for line in lines if line.startswith(prefix))
 
     assert "service=default/coffee" in answer("GET http://cafe.example/coffee ->")
