@@ -20,13 +20,13 @@ Events carry the reasons of the Service path (`EnsuringLoadBalancer`,
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord, delete_ours, failed, invalid
+from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
+from cloud_lb.controller.records import RecordKeeper
 from cloud_lb.controller.service import backends_only_changed
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
@@ -55,7 +55,10 @@ class IngressRecord(SyncRecord):
     warnings: frozenset[str] = field(default_factory=frozenset)
 
 
-class IngressReconciler:
+class IngressReconciler(RecordKeeper[IngressRecord]):
+    record_type = IngressRecord
+    invalid_reason = INVALID_REASON
+
     def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
                  classes: Callable[[], Iterable[Obj]], services: Callable[[str], Obj | None],
                  secrets: Callable[[str], Obj | None], nodes: Callable[[], Iterable[Obj]],
@@ -71,16 +74,7 @@ class IngressReconciler:
         self.settings = settings
         self.ingress_settings = ingress_settings
         self.events = events
-        self._records: dict[str, IngressRecord] = {}
-        self._lock = threading.Lock()
-
-    def managed_keys(self) -> list[str]:
-        with self._lock:
-            return list(self._records)
-
-    def record(self, key: str) -> IngressRecord | None:
-        with self._lock:
-            return self._records.get(key)
+        super().__init__()
 
     # -- the decision ---------------------------------------------------------------------
     def reconcile(self, key: str, *, check_drift: bool = False) -> Outcome:
@@ -102,10 +96,7 @@ class IngressReconciler:
 
     def _sync(self, key: str, ingress: Obj, *, check_drift: bool) -> Outcome:
         ref = self._ref(ingress)
-        with self._lock:
-            record = self._records.get(key)
-            if record is None or record.ref != ref:
-                record = self._records[key] = IngressRecord(ref=ref)
+        record = self._record_for(key, ref)
         try:
             ingress = _typed(writers.add_finalizer(self.api, ingress, self.ingress_settings.finalizer,
                                                    patch=self.api.patch_ingress))
@@ -185,51 +176,12 @@ class IngressReconciler:
         return status is not None and (
             writers.load_balancer_status(ingress) == writers.ingress_status(status.to_kube()))
 
-    def _invalid(self, record: SyncRecord, ingress: Obj, message: str) -> Outcome:
-        return invalid(self.events, ingress, record, message, reason=INVALID_REASON)
-
-    def _failed(self, record: SyncRecord, ingress: Obj, exc: Exception, doing: str) -> Outcome:
-        return failed(self.events, ingress, record, exc, doing, invalid_reason=INVALID_REASON)
-
     # -- deletion -------------------------------------------------------------------------
     def _cleanup(self, key: str, ingress: Obj) -> Outcome:
-        ref = self._ref(ingress)
-        self.events.normal(ingress, "DeletingLoadBalancer", "Deleting load balancer")
-        try:
-            delete_ours(self.provider, ref, events=self.events, obj=ingress)
-        except Exception as exc:  # noqa: BLE001
-            record = self._records.get(key) or IngressRecord(ref=ref)
-            return self._failed(record, ingress, exc, "deleting load balancer")
-        try:
-            if writers.load_balancer_status(ingress):
-                ingress = _typed(writers.patch_load_balancer_status(
-                    self.api, ingress, {}, patch=self.api.patch_ingress_status))
-            writers.remove_finalizer(self.api, ingress, self.ingress_settings.finalizer,
-                                     patch=self.api.patch_ingress)
-        except APINotFoundError:
-            pass
-        except APIError as exc:
-            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
-        with self._lock:
-            self._records.pop(key, None)
-        self.events.normal(ingress, "DeletedLoadBalancer", "Deleted load balancer")
-        log.info("load balancer deleted ingress=%s", key)
-        return Outcome(Result.DELETED)
-
-    def _forget_deleted(self, key: str) -> Outcome:
-        """The Ingress vanished without our finalizer holding it."""
-        with self._lock:
-            record = self._records.pop(key, None)
-        if record is None:
-            return Outcome(Result.SKIPPED)
-        try:
-            delete_ours(self.provider, record.ref)
-        except Exception as exc:  # noqa: BLE001
-            with self._lock:
-                self._records.setdefault(key, record)
-            return Outcome(Result.ERROR, message=f"deleting load balancer: {exc}")
-        log.info("load balancer deleted ingress=%s (object already gone)", key)
-        return Outcome(Result.DELETED)
+        return self._release(key, ingress, self._ref(ingress),
+                             finalizer=self.ingress_settings.finalizer,
+                             patch_status=self.api.patch_ingress_status,
+                             patch_object=self.api.patch_ingress, retype=_typed)
 
 
 def _typed(ingress: Obj) -> Obj:

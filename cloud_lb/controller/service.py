@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,7 +29,8 @@ from cloud_lb.kube.client import KubeAPI
 from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
-from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord, delete_ours, failed, invalid
+from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
+from cloud_lb.controller.records import RecordKeeper
 from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.errors import TranslationError
 from cloud_lb.translate.predicates import FINALIZER, needs_cleanup, wants_load_balancer
@@ -46,7 +46,10 @@ def backends_only_changed(old: LoadBalancerSpec, new: LoadBalancerSpec) -> bool:
     return old != new and dataclasses.replace(old, backends=new.backends) == new
 
 
-class ServiceReconciler:
+class ServiceReconciler(RecordKeeper[SyncRecord]):
+    record_type = SyncRecord
+    invalid_reason = "InvalidLoadBalancerSpec"
+
     def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
                  nodes: Callable[[], Iterable[Obj]], provider: LoadBalancerProvider,
                  settings: TranslateSettings, events: EventRecorder,
@@ -58,17 +61,7 @@ class ServiceReconciler:
         self.settings = settings
         self.events = events
         self.endpoint_slices = endpoint_slices
-        self._records: dict[str, SyncRecord] = {}
-        self._lock = threading.Lock()
-
-    # -- bookkeeping read by node sync, resync and `status` ---------------------------------
-    def managed_keys(self) -> list[str]:
-        with self._lock:
-            return list(self._records)
-
-    def record(self, key: str) -> SyncRecord | None:
-        with self._lock:
-            return self._records.get(key)
+        super().__init__()
 
     # -- the decision ---------------------------------------------------------------------
     def reconcile(self, key: str, *, check_drift: bool = False) -> Outcome:
@@ -88,10 +81,7 @@ class ServiceReconciler:
 
     def _sync(self, key: str, service: Obj, *, check_drift: bool) -> Outcome:
         ref = self._ref(service)
-        with self._lock:
-            record = self._records.get(key)
-            if record is None or record.ref != ref:  # new, or re-created with a new uid
-                record = self._records[key] = SyncRecord(ref=ref)
+        record = self._record_for(key, ref)
         try:
             service = writers.add_finalizer(self.api, service, FINALIZER)
         except APIConflictError as exc:
@@ -163,47 +153,6 @@ class ServiceReconciler:
     def _slices(self, key: str) -> Iterable[Obj]:
         return self.endpoint_slices(key) if self.endpoint_slices else ()
 
-    def _invalid(self, record: SyncRecord, service: Obj, message: str) -> Outcome:
-        return invalid(self.events, service, record, message, reason="InvalidLoadBalancerSpec")
-
-    def _failed(self, record: SyncRecord, service: Obj, exc: Exception, doing: str) -> Outcome:
-        return failed(self.events, service, record, exc, doing,
-                      invalid_reason="InvalidLoadBalancerSpec")
-
     # -- deletion -------------------------------------------------------------------------
     def _cleanup(self, key: str, service: Obj) -> Outcome:
-        ref = self._ref(service)
-        self.events.normal(service, "DeletingLoadBalancer", "Deleting load balancer")
-        try:
-            delete_ours(self.provider, ref, events=self.events, obj=service)
-        except Exception as exc:  # noqa: BLE001
-            record = self._records.get(key) or SyncRecord(ref=ref)
-            return self._failed(record, service, exc, "deleting load balancer")
-        try:
-            if writers.load_balancer_status(service):
-                service = writers.patch_load_balancer_status(self.api, service, {})
-            writers.remove_finalizer(self.api, service, FINALIZER)
-        except APINotFoundError:
-            pass
-        except APIError as exc:
-            return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
-        with self._lock:
-            self._records.pop(key, None)
-        self.events.normal(service, "DeletedLoadBalancer", "Deleted load balancer")
-        log.info("load balancer deleted service=%s", key)
-        return Outcome(Result.DELETED)
-
-    def _forget_deleted(self, key: str) -> Outcome:
-        """The Service vanished without our finalizer holding it (e.g. removed by hand)."""
-        with self._lock:
-            record = self._records.pop(key, None)
-        if record is None:
-            return Outcome(Result.SKIPPED)
-        try:
-            delete_ours(self.provider, record.ref)
-        except Exception as exc:  # noqa: BLE001
-            with self._lock:
-                self._records.setdefault(key, record)
-            return Outcome(Result.ERROR, message=f"deleting load balancer: {exc}")
-        log.info("load balancer deleted service=%s (object already gone)", key)
-        return Outcome(Result.DELETED)
+        return self._release(key, service, self._ref(service), finalizer=FINALIZER)
