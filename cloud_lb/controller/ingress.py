@@ -20,19 +20,17 @@ Events carry the reasons of the Service path (`EnsuringLoadBalancer`,
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
 from cloud_lb.controller.records import RecordKeeper
-from cloud_lb.controller.service import backends_only_changed
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
-from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
+from cloud_lb.kube.errors import APIConflictError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
-from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
+from cloud_lb.model import LBRef, LoadBalancerStatus, ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.errors import TranslationError
 from cloud_lb.translate.ingress import INVALID_REASON, ingress_to_spec
@@ -58,6 +56,8 @@ class IngressRecord(SyncRecord):
 class IngressReconciler(RecordKeeper[IngressRecord]):
     record_type = IngressRecord
     invalid_reason = INVALID_REASON
+    log_key = "ingress"
+    announce_first_ensure = True
 
     def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
                  classes: Callable[[], Iterable[Obj]], services: Callable[[str], Obj | None],
@@ -74,6 +74,7 @@ class IngressReconciler(RecordKeeper[IngressRecord]):
         self.settings = settings
         self.ingress_settings = ingress_settings
         self.events = events
+        self.patch_status = api.patch_ingress_status
         super().__init__()
 
     # -- the decision ---------------------------------------------------------------------
@@ -116,15 +117,7 @@ class IngressReconciler(RecordKeeper[IngressRecord]):
             return self._invalid(record, ingress, str(exc))
         record.invalid_message = None
         self._warn(record, ingress, [str(w) for w in result.warnings])
-        spec = result.spec
-
-        previous = record.spec
-        if not check_drift and previous is not None and record.last_error is None:
-            if previous == spec and self._status_matches(ingress, record.status):
-                return Outcome(Result.SKIPPED)
-            if backends_only_changed(previous, spec):
-                return self._update_backends(record, ingress, spec)
-        return self._ensure(record, ingress, spec, first=previous is None)
+        return self._converge(record, ingress, result.spec, check_drift=check_drift)
 
     def _warn(self, record: IngressRecord, ingress: Obj, warnings: list[str]) -> None:
         for message in warnings:
@@ -132,55 +125,13 @@ class IngressReconciler(RecordKeeper[IngressRecord]):
                 self.events.warning(ingress, INVALID_REASON, message)
         record.warnings = frozenset(warnings)
 
-    def _update_backends(self, record: IngressRecord, ingress: Obj,
-                         spec: LoadBalancerSpec) -> Outcome:
-        try:
-            self.provider.update_backends(spec)
-        except Exception as exc:  # noqa: BLE001 - classified in one place
-            return self._failed(record, ingress, exc, "updating backends")
-        record.spec, record.last_sync = spec, time.time()
-        log.info("backends updated ingress=%s backends=%d", record.ref.key, len(spec.backends))
-        return Outcome(Result.SYNCED)
-
-    def _ensure(self, record: IngressRecord, ingress: Obj, spec: LoadBalancerSpec, *,
-                first: bool) -> Outcome:
-        changed = not first and record.spec != spec
-        if first or changed or record.last_error is not None:
-            self.events.normal(ingress, "EnsuringLoadBalancer", "Ensuring load balancer")
-        try:
-            status = self.provider.ensure(spec)
-        except Exception as exc:  # noqa: BLE001 - classified in one place
-            return self._failed(record, ingress, exc, "ensuring load balancer")
-        wanted = writers.ingress_status(status.to_kube())
-        status_changed = writers.load_balancer_status(ingress) != wanted
-        if status_changed:
-            try:
-                writers.patch_load_balancer_status(self.api, ingress, wanted,
-                                                   patch=self.api.patch_ingress_status)
-            except APIError as exc:
-                record.spec, record.status = spec, status
-                return Outcome(Result.ERROR, message=f"status update failed: {exc}")
-        recovered = record.last_error is not None
-        record.spec, record.status = spec, status
-        record.last_sync, record.last_error = time.time(), None
-        if changed:
-            self.events.normal(ingress, "UpdatedLoadBalancer", "Updated load balancer")
-        if status_changed or changed or recovered:
-            self.events.normal(ingress, "EnsuredLoadBalancer", "Ensured load balancer")
-        log.info("load balancer ensured ingress=%s id=%s address=%s rules=%d", record.ref.key,
-                 status.provider_id, ",".join(p.ip or p.hostname or "" for p in status.ingress),
-                 len(spec.rules))
-        return Outcome(Result.SYNCED)
-
-    def _status_matches(self, ingress: Obj, status: LoadBalancerStatus | None) -> bool:
-        return status is not None and (
-            writers.load_balancer_status(ingress) == writers.ingress_status(status.to_kube()))
+    def _wanted_status(self, status: LoadBalancerStatus) -> dict[str, Any]:
+        return writers.ingress_status(status.to_kube())
 
     # -- deletion -------------------------------------------------------------------------
     def _cleanup(self, key: str, ingress: Obj) -> Outcome:
         return self._release(key, ingress, self._ref(ingress),
                              finalizer=self.ingress_settings.finalizer,
-                             patch_status=self.api.patch_ingress_status,
                              patch_object=self.api.patch_ingress, retype=_typed)
 
 

@@ -18,19 +18,17 @@ Outcomes are returned, not raised, so the worker decides about requeueing in one
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
-from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
+from cloud_lb.kube.errors import APIConflictError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
-from cloud_lb.model import LBRef, LoadBalancerSpec, LoadBalancerStatus, ObjectKind
 from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
 from cloud_lb.controller.records import RecordKeeper
+from cloud_lb.model import LBRef, ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
 from cloud_lb.translate.errors import TranslationError
 from cloud_lb.translate.predicates import FINALIZER, needs_cleanup, wants_load_balancer
@@ -42,13 +40,10 @@ log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 
-def backends_only_changed(old: LoadBalancerSpec, new: LoadBalancerSpec) -> bool:
-    return old != new and dataclasses.replace(old, backends=new.backends) == new
-
-
 class ServiceReconciler(RecordKeeper[SyncRecord]):
     record_type = SyncRecord
     invalid_reason = "InvalidLoadBalancerSpec"
+    log_key = "service"
 
     def __init__(self, *, api: KubeAPI, lookup: Callable[[str], Obj | None],
                  nodes: Callable[[], Iterable[Obj]], provider: LoadBalancerProvider,
@@ -96,59 +91,7 @@ class ServiceReconciler(RecordKeeper[SyncRecord]):
             return self._invalid(record, service, str(exc))
         record.invalid_message = None
 
-        previous = record.spec
-        if not check_drift and previous is not None and record.last_error is None:
-            if previous == spec and self._status_matches(service, record.status):
-                return Outcome(Result.SKIPPED)
-            if backends_only_changed(previous, spec):
-                return self._update_backends(record, service, spec)
-        return self._ensure(record, service, spec, first=previous is None)
-
-    def _update_backends(self, record: SyncRecord, service: Obj,
-                         spec: LoadBalancerSpec) -> Outcome:
-        try:
-            self.provider.update_backends(spec)
-        except Exception as exc:  # noqa: BLE001 - classified in one place
-            return self._failed(record, service, exc, "updating backends")
-        record.spec = spec
-        record.last_sync = time.time()
-        log.info("backends updated service=%s backends=%d", record.ref.key, len(spec.backends))
-        return Outcome(Result.SYNCED)
-
-    def _ensure(self, record: SyncRecord, service: Obj, spec: LoadBalancerSpec, *,
-                first: bool) -> Outcome:
-        changed = not first and record.spec != spec
-        hosts_only = changed and record.spec is not None and backends_only_changed(record.spec, spec)
-        if changed or record.last_error is not None:
-            self.events.normal(service, "EnsuringLoadBalancer", "Ensuring load balancer")
-        try:
-            status = self.provider.ensure(spec)
-        except Exception as exc:  # noqa: BLE001 - classified in one place
-            return self._failed(record, service, exc, "ensuring load balancer")
-        wanted = status.to_kube()
-        status_changed = writers.load_balancer_status(service) != wanted
-        if status_changed:
-            try:
-                writers.patch_load_balancer_status(self.api, service, wanted)
-            except APIError as exc:
-                # the load balancer is fine; the status write is retried on its own
-                record.spec, record.status = spec, status
-                return Outcome(Result.ERROR, message=f"status update failed: {exc}")
-        recovered = record.last_error is not None
-        record.spec, record.status = spec, status
-        record.last_sync, record.last_error = time.time(), None
-        if changed:
-            self.events.normal(service, "UpdatedLoadBalancer",
-                               "Updated load balancer with new hosts" if hosts_only
-                               else "Updated load balancer")
-        if status_changed or changed or recovered:
-            self.events.normal(service, "EnsuredLoadBalancer", "Ensured load balancer")
-        log.info("load balancer ensured service=%s id=%s address=%s", record.ref.key,
-                 status.provider_id, ",".join(p.ip or p.hostname or "" for p in status.ingress))
-        return Outcome(Result.SYNCED)
-
-    def _status_matches(self, service: Obj, status: LoadBalancerStatus | None) -> bool:
-        return status is not None and writers.load_balancer_status(service) == status.to_kube()
+        return self._converge(record, service, spec, check_drift=check_drift)
 
     def _slices(self, key: str) -> Iterable[Obj]:
         return self.endpoint_slices(key) if self.endpoint_slices else ()
