@@ -28,7 +28,7 @@ from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
 from cloud_lb.controller.records import RecordKeeper
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
-from cloud_lb.kube.errors import APIConflictError, APINotFoundError
+from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.model import LBRef, LoadBalancerStatus, ObjectKind
 from cloud_lb.provider import LoadBalancerProvider
@@ -105,6 +105,8 @@ class IngressReconciler(RecordKeeper[IngressRecord]):
             return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
         except APINotFoundError:
             return Outcome(Result.SKIPPED)
+        except APIError as exc:  # the API server is down or throttling: back off, no crash
+            return Outcome(Result.ERROR, message=f"adding finalizer: {exc}")
         refs = references(ingress)
         services = {k: s for k in refs.services if (s := self.services(k)) is not None}
         secrets = {k: s for k in refs.secrets if (s := self.secrets(k)) is not None}

@@ -24,7 +24,7 @@ from typing import Any
 
 from cloud_lb.kube import writers
 from cloud_lb.kube.client import KubeAPI
-from cloud_lb.kube.errors import APIConflictError, APINotFoundError
+from cloud_lb.kube.errors import APIConflictError, APIError, APINotFoundError
 from cloud_lb.kube.events import EventRecorder
 from cloud_lb.controller.outcomes import Outcome, Result, SyncRecord
 from cloud_lb.controller.records import RecordKeeper
@@ -83,6 +83,8 @@ class ServiceReconciler(RecordKeeper[SyncRecord]):
             return Outcome(Result.ERROR, retry_after=0.5, message=str(exc))
         except APINotFoundError:
             return Outcome(Result.SKIPPED)
+        except APIError as exc:  # the API server is down or throttling: back off, no crash
+            return Outcome(Result.ERROR, message=f"adding finalizer: {exc}")
         try:
             spec = service_to_spec(service, self.nodes(), settings=self.settings,
                                    capabilities=self.provider.capabilities,
