@@ -194,8 +194,11 @@ class Cloud:
                          missing_ok=True)
 
     def members(self, pool_id: str) -> list[Any]:
+        # a pool deleted between listing it and reading its members (a cascade delete
+        # in progress) has no members: 404 is an empty list, not an error
         return self.call("octavia.list_members",
-                         lambda: list(self._lb().members(pool_id)), mutating=False) or []
+                         lambda: list(self._lb().members(pool_id)), mutating=False,
+                         missing_ok=True) or []
 
     def create(self, kind: str, body: dict[str, Any]) -> Any:
         creator = getattr(self._lb(), f"create_{kind}")
